@@ -1,0 +1,46 @@
+# SpineCase: two commands do all set-up on a fresh Debian machine.
+#   make run    install into .venv and open the app on the thoracic sample case
+#   make test   install into .venv (with the test extra) and run the test suite offscreen
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SAMPLE := sample_dicoms/thoracic_ddlps
+
+.PHONY: run test bench samples lint sysdeps-run sysdeps-test clean screenshots
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+sysdeps-run:
+	@.ci/system-packages run
+
+sysdeps-test:
+	@.ci/system-packages test
+
+run: sysdeps-run $(STAMP)
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != "offscreen" ]; then \
+	  echo "No display found: run it under a virtual screen with 'xvfb-run -a make run', or render a PNG with '$(BIN)/spinecase open $(SAMPLE) --layout spine --screenshot out.png'."; \
+	  exit 2; \
+	fi
+	$(BIN)/spinecase open $(SAMPLE) --layout spine
+
+test: sysdeps-test $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_load.py
+	@if [ -f benchmarks/bench_render.py ]; then QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_render.py; fi
+
+samples: $(STAMP)
+	$(BIN)/python -m imaging.phantom sample_dicoms
+
+lint: $(STAMP)
+	$(BIN)/ruff check app imaging widgets tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .bench_data
