@@ -1,0 +1,776 @@
+"""The SpineCase main window: series browser (left dock), view grid (centre), annotation panels (right dock).
+
+Hooks for feature modules (installed from app/features.py, each in its own file)::
+
+    window.add_tool(tool) -> QAction             # toolbar button + Tools menu + shortcut (tool.shortcut)
+    window.set_tool("navigate")                  # activate a tool by name on every view
+    window.add_panel(widget, "Findings") -> QDockWidget   # right dock, tabbed with the other panels
+    window.menu("Tools") -> QMenu; window.add_action("Tools", action)
+    window.add_overlay(overlay)                  # painted on every slice view (widgets/overlays.py)
+    window.add_corner_text("bottom_left", fn)    # fn(OverlayContext) -> str | None
+    window.register_path_handler(predicate, handler)  # e.g. *.spinecase.json -> open a case
+    window.undo_stack                            # app-wide QUndoStack; Edit > Undo/Redo show entry names
+    window.views(); window.active_view(); window.current_volume(); window.volumes(); window.grid.mpr
+    window.show_message(text, "warning")         # non-modal message bar above the views
+    signals: volumeLoaded(Volume), seriesShown(Volume), activeViewChanged(SliceView), layoutChanged(str)
+
+Loading runs in worker threads (app/loading.py): scan -> pick a series -> load with a progress bar and a
+Cancel button in the status bar. Loaded volumes are kept (up to ``CACHE_BYTES``) so switching series is
+instant. Window/level is shared by all views of one series (widgets/window_level.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.about import show_about, show_shortcuts
+from app.loading import Job, JobRunner
+from app.settings import Settings
+from imaging import LoadError, scan_series
+from imaging.dicom.load import load_series
+from imaging.dicom.series import ScanResult, SeriesInfo
+from imaging.display import acquired_orientation, series_thumbnail, volume_thumbnail
+from imaging.volume import Volume
+from widgets.message_bar import MessageBar
+from widgets.mpr import LAYOUT_ORIENTATIONS, LAYOUTS, ViewGrid
+from widgets.overlays import Overlay, OverlayContext, format_person_name
+from widgets.series_browser import SeriesBrowser
+from widgets.slice_view import HoverInfo, SliceView
+from widgets.tools import CrosshairTool, NavigateTool, Tool, ToolRegistry
+from widgets.window_level import WindowLevel
+
+_log = logging.getLogger(__name__)
+
+CASE_SUFFIX = ".spinecase.json"
+CACHE_BYTES = 2 * 1024**3  # loaded volumes kept in memory
+# files expected beside images (reports, notes): not worth a "skipped files" message
+NOT_IMAGES = {".json", ".txt", ".md", ".csv", ".xml", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".log"}
+LAYOUT_LABELS = {"1x1": "1\u00d71", "1x2": "1\u00d72", "2x2": "2\u00d72", "spine": "Spine"}
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("spinecase")
+    except Exception:  # noqa: BLE001
+        return "dev"
+
+
+class MainWindow(QMainWindow):
+    volumeLoaded = Signal(object)
+    seriesShown = Signal(object)
+    activeViewChanged = Signal(object)
+    layoutChanged = Signal(str)
+    busyChanged = Signal(bool)
+
+    def __init__(self, settings: Settings | None = None, restore_state: bool = True,
+                 install_features: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("SpineCaseMainWindow")
+        self.setWindowTitle("SpineCase")
+        self.settings = settings or Settings()
+        self.undo_stack = QUndoStack(self)
+        self.tools = ToolRegistry()
+        self.jobs = JobRunner(self)
+        self._tool_actions: dict[str, QAction] = {}
+        self._tool_group = QActionGroup(self)
+        self._tool_group.setExclusive(True)
+        self._volumes: OrderedDict[str, Volume] = OrderedDict()
+        self._window_levels: dict[str, WindowLevel] = {}
+        self._infos: dict[str, SeriesInfo] = {}
+        self._current_key: str | None = None
+        self._other_key: str | None = None
+        self._active_view: SliceView | None = None
+        self._path_handlers: list[tuple[Callable[[str], bool], Callable[[str], None]]] = [
+            (lambda p: p.lower().endswith(CASE_SUFFIX), self._case_file_not_supported)]
+        self._load_job: Job | None = None
+        self._panel_docks: list[QDockWidget] = []
+        self.last_error: str | None = None
+
+        self._build_central()
+        self._build_docks()
+        self._build_status_bar()
+        self._build_actions()
+        self._build_menus_and_toolbars()
+        self.add_tool(NavigateTool())
+        self.add_tool(CrosshairTool())
+        self.set_tool("navigate")
+        self.set_layout(self.settings.last_layout("spine"))
+        self.set_active_view(self.grid.views[0])
+        self.setAcceptDrops(True)
+        self.resize(1600, 1000)
+        if restore_state:
+            geo, state = self.settings.window_geometry(), self.settings.window_state()
+            if geo is not None:
+                self.restoreGeometry(geo)
+            if state is not None:
+                self.restoreState(state)
+        if install_features:
+            from app.features import install_features as _install
+
+            _install(self)
+
+    # =====================================================================================================
+    # Construction
+    # =====================================================================================================
+    def _build_central(self) -> None:
+        central = QWidget(self)
+        box = QVBoxLayout(central)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        self.message_bar = MessageBar(central)
+        box.addWidget(self.message_bar)
+        self.grid = ViewGrid(central)
+        box.addWidget(self.grid, 1)
+        self.setCentralWidget(central)
+        for v in self.grid.views:
+            v.activated.connect(self.set_active_view)
+            v.hoverChanged.connect(self._on_hover)
+            v.seriesDropped.connect(lambda key, view=v: self.load_series_key(key, view))
+            v.pathsDropped.connect(lambda paths: self.open_paths(paths))
+            v.contextMenuRequested.connect(self._fill_view_menu)
+        self.grid.views[3].placeholder = "Drag a series here from the browser"
+
+    def _build_docks(self) -> None:
+        self.browser = SeriesBrowser(self)
+        self.browser.seriesActivated.connect(self.load_series_key)
+        self.browser_dock = QDockWidget("Series", self)
+        self.browser_dock.setObjectName("SeriesDock")
+        self.browser_dock.setWidget(self.browser)
+        self.browser_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable
+                                      | QDockWidget.DockWidgetFloatable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.browser_dock)
+        self.resizeDocks([self.browser_dock], [300], Qt.Horizontal)
+        # The right dock is reserved for annotation panels; a placeholder holds the space until one arrives.
+        placeholder = QLabel("Annotation panels\n(measurements, levels, Bilsky, SINS)\nappear here.")
+        placeholder.setAlignment(Qt.AlignCenter)
+        placeholder.setStyleSheet("color: #6e747c;")
+        self._panel_placeholder = QDockWidget("Panels", self)
+        self._panel_placeholder.setObjectName("PanelsPlaceholderDock")
+        self._panel_placeholder.setWidget(placeholder)
+        self.addDockWidget(Qt.RightDockWidgetArea, self._panel_placeholder)
+        self.resizeDocks([self._panel_placeholder], [220], Qt.Horizontal)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.hover_label = QLabel("")
+        self.hover_label.setObjectName("HoverLabel")
+        self.hover_label.setMinimumWidth(520)
+        self.progress_label = QLabel("")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFixedWidth(220)
+        self.progress_bar.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("CancelLoadButton")
+        self.cancel_button.clicked.connect(self.cancel_loading)
+        sb.addWidget(self.hover_label, 1)
+        sb.addPermanentWidget(self.progress_label)
+        sb.addPermanentWidget(self.progress_bar)
+        sb.addPermanentWidget(self.cancel_button)
+        self._set_progress_visible(False)
+        self.hover_label.setText(self._hint())
+
+    def _build_actions(self) -> None:
+        def act(text: str, slot: Callable, shortcut: str | QKeySequence | None = None, tip: str = "") -> QAction:
+            a = QAction(text, self)
+            a.triggered.connect(slot)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            if tip:
+                a.setStatusTip(tip)
+            return a
+
+        self.act_open_folder = act("Open &Folder\u2026", self.open_folder_dialog, "Ctrl+O",
+                                   "Open every DICOM series in a folder")
+        self.act_open_files = act("Open &Files\u2026", self.open_files_dialog, "Ctrl+Shift+O",
+                                  "Open DICOM files (or a case file)")
+        self.act_quit = act("&Quit", self.close, QKeySequence.Quit)
+        self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts([QKeySequence.Undo])
+        self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        # View keys act on the active view; scoped to the view area so they never steal typing in panels.
+        self.act_reset = act("&Reset View", lambda: self._on_active(lambda v: v.reset_view()), "R")
+        self.act_invert = act("&Invert", lambda: self._on_active(
+            lambda v: v.window_level() and v.window_level().toggle_invert()), "I")
+        self.act_patient = act("Hide/Show &Patient Info", self._toggle_patient_info, "H")
+        for a in (self.act_reset, self.act_invert, self.act_patient):
+            a.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            self.grid.addAction(a)
+        self.act_reference = act("Reference &Lines", self._toggle_reference_lines)
+        self.act_reference.setCheckable(True)
+        self.act_reference.setChecked(True)
+        self.act_smooth = act("&Smooth Interpolation", self._toggle_smooth)
+        self.act_smooth.setCheckable(True)
+        self.act_smooth.setChecked(True)
+        self.act_overlays = act("&Overlays", self._toggle_overlays)
+        self.act_overlays.setCheckable(True)
+        self.act_overlays.setChecked(True)
+        self.layout_group = QActionGroup(self)
+        self.layout_actions: dict[str, QAction] = {}
+        for name in LAYOUTS:
+            a = act(LAYOUT_LABELS[name], lambda _=False, n=name: self.set_layout(n),
+                    tip=f"{LAYOUT_LABELS[name]} layout")
+            a.setCheckable(True)
+            a.setObjectName(f"layout_{name}")
+            self.layout_group.addAction(a)
+            self.layout_actions[name] = a
+
+    def _build_menus_and_toolbars(self) -> None:
+        mb = self.menuBar()
+        self.file_menu = mb.addMenu("&File")
+        self.file_menu.addAction(self.act_open_folder)
+        self.file_menu.addAction(self.act_open_files)
+        self.recent_menu = self.file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.act_quit)
+        self.edit_menu = mb.addMenu("&Edit")
+        self.edit_menu.addAction(self.act_undo)
+        self.edit_menu.addAction(self.act_redo)
+        self.view_menu = mb.addMenu("&View")
+        layout_menu = self.view_menu.addMenu("&Layout")
+        for a in self.layout_actions.values():
+            layout_menu.addAction(a)
+        self.preset_menu = self.view_menu.addMenu("&Window Presets")
+        self.preset_menu.aboutToShow.connect(lambda: self._fill_preset_menu(self.preset_menu))
+        self.view_menu.addAction(self.act_reset)
+        self.view_menu.addAction(self.act_invert)
+        self.view_menu.addAction(self.act_patient)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.act_reference)
+        self.view_menu.addAction(self.act_smooth)
+        self.view_menu.addAction(self.act_overlays)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.browser_dock.toggleViewAction())
+        self.tools_menu = mb.addMenu("&Tools")
+        self.help_menu = mb.addMenu("&Help")
+        self.help_menu.addAction("&Keyboard and Mouse", lambda: show_shortcuts(self))
+        self.help_menu.addAction("&About SpineCase", lambda: show_about(self, _version()))
+
+        self.main_toolbar = QToolBar("Main", self)
+        self.main_toolbar.setObjectName("MainToolbar")
+        self.main_toolbar.setMovable(False)
+        self.main_toolbar.addAction(self.act_open_folder)
+        self.main_toolbar.addSeparator()
+        for a in self.layout_actions.values():
+            self.main_toolbar.addAction(a)
+        self.main_toolbar.addSeparator()
+        self.addToolBar(Qt.TopToolBarArea, self.main_toolbar)
+        self.tool_toolbar = QToolBar("Tools", self)
+        self.tool_toolbar.setObjectName("ToolsToolbar")
+        self.tool_toolbar.setMovable(False)
+        self.addToolBar(Qt.TopToolBarArea, self.tool_toolbar)
+
+    # =====================================================================================================
+    # Hooks for features
+    # =====================================================================================================
+    def add_tool(self, tool: Tool) -> QAction:
+        """Register a tool: checkable toolbar button and Tools menu entry, with ``tool.shortcut`` active
+        while the view area has focus."""
+        self.tools.add(tool)
+        text = tool.label + (f"  ({tool.shortcut})" if tool.shortcut else "")
+        a = QAction(tool.icon, tool.label, self) if tool.icon is not None else QAction(tool.label, self)
+        a.setObjectName(f"tool_{tool.name}")
+        a.setCheckable(True)
+        a.setToolTip(tool.tooltip or text)
+        a.setStatusTip(tool.tooltip or text)
+        if tool.shortcut:
+            a.setShortcut(QKeySequence(tool.shortcut))
+            a.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            self.grid.addAction(a)
+        a.triggered.connect(lambda _=False, n=tool.name: self.set_tool(n))
+        self._tool_group.addAction(a)
+        self._tool_actions[tool.name] = a
+        self.tools_menu.addAction(a)
+        self.tool_toolbar.addAction(a)
+        return a
+
+    def set_tool(self, name: str) -> None:
+        tool = self.tools.get(name)
+        if tool is None:
+            raise KeyError(f"no tool named {name!r}")
+        if self.tools.active is not None and self.tools.active is not tool:
+            self.tools.active.deactivate()
+        self.tools.active = tool
+        tool.activate()
+        for v in self.grid.views:
+            v.set_tool(tool)
+        self._tool_actions[name].setChecked(True)
+
+    def active_tool(self) -> Tool | None:
+        return self.tools.active
+
+    def add_panel(self, widget: QWidget, title: str, object_name: str | None = None,
+                  area: Qt.DockWidgetArea = Qt.RightDockWidgetArea) -> QDockWidget:
+        """Add an annotation panel to the right dock (tabbed with the others); returns its dock."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(object_name or f"Panel_{title.replace(' ', '_')}")
+        dock.setWidget(widget)
+        if self._panel_placeholder is not None:
+            self.removeDockWidget(self._panel_placeholder)
+            self._panel_placeholder.deleteLater()
+            self._panel_placeholder = None
+        self.addDockWidget(area, dock)
+        if self._panel_docks and area == Qt.RightDockWidgetArea:
+            self.tabifyDockWidget(self._panel_docks[0], dock)
+        self._panel_docks.append(dock)
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def menu(self, title: str) -> QMenu:
+        """The top-level menu called ``title`` (ignoring '&'), created before Help when missing."""
+        plain = title.replace("&", "")
+        for a in self.menuBar().actions():
+            if a.menu() is not None and a.text().replace("&", "") == plain:
+                return a.menu()
+        m = QMenu(title, self)
+        self.menuBar().insertMenu(self.help_menu.menuAction(), m)
+        return m
+
+    def add_action(self, menu_title: str, action: QAction) -> QAction:
+        self.menu(menu_title).addAction(action)
+        return action
+
+    def add_overlay(self, overlay: Overlay) -> None:
+        """Paint ``overlay`` on every slice view (one instance serves all views: ``ctx.view``)."""
+        for v in self.grid.views:
+            v.add_overlay(overlay)
+
+    def add_corner_text(self, corner: str, fn: Callable[[OverlayContext], str | None]) -> None:
+        """Extra text in a view corner ("top_left", "top_right", "bottom_left", "bottom_right")."""
+        for v in self.grid.views:
+            v.corner_providers.append((corner, fn))
+
+    def register_path_handler(self, predicate: Callable[[str], bool], handler: Callable[[str], None]) -> None:
+        """Open paths matching ``predicate`` with ``handler`` (checked before DICOM; latest first)."""
+        self._path_handlers.insert(0, (predicate, handler))
+
+    def show_message(self, text: str, level: str = "info", details: str = "") -> None:
+        self.message_bar.show_message(text, level, details)
+        if level == "error":
+            self.last_error = text
+
+    # -- access -------------------------------------------------------------------------------------------
+    def views(self) -> list[SliceView]:
+        """The slice views of the current layout."""
+        return self.grid.visible_views()
+
+    def active_view(self) -> SliceView | None:
+        return self._active_view
+
+    def current_volume(self) -> Volume | None:
+        """The volume of the active view (else of the main series)."""
+        if self._active_view is not None and self._active_view.volume() is not None:
+            return self._active_view.volume()
+        return self._volumes.get(self._current_key) if self._current_key else None
+
+    def volumes(self) -> dict[str, Volume]:
+        """Loaded volumes by series key."""
+        return dict(self._volumes)
+
+    def current_series_key(self) -> str | None:
+        return self._current_key
+
+    def series_info(self, key: str) -> SeriesInfo | None:
+        return self._infos.get(key)
+
+    def window_level_for(self, key: str) -> WindowLevel | None:
+        return self._window_levels.get(key)
+
+    def is_busy(self) -> bool:
+        return self.jobs.busy()
+
+    # =====================================================================================================
+    # Views and layout
+    # =====================================================================================================
+    def set_layout(self, name: str) -> None:
+        if name not in LAYOUTS:
+            raise ValueError(f"unknown layout {name!r}; expected one of {', '.join(LAYOUTS)}")
+        cursor = self.grid.mpr.cursor
+        self.grid.set_layout(name)
+        self.layout_actions[name].setChecked(True)
+        self.settings.set_last_layout(name)
+        if self._current_key in self._volumes:
+            self._show_in_layout(self._current_key, cursor)
+        if self._active_view not in self.grid.visible_views():
+            self.set_active_view(self.grid.views[0])
+        self.layoutChanged.emit(name)
+
+    def set_active_view(self, view: SliceView) -> None:
+        if view is self._active_view:
+            return
+        for v in self.grid.views:
+            v.active = v is view
+            v.update()
+        self._active_view = view
+        self.activeViewChanged.emit(view)
+        vol = view.volume()
+        if vol is not None:
+            self._update_title(vol)
+
+    def _on_active(self, fn: Callable[[SliceView], object]) -> None:
+        v = self._active_view
+        if v is not None and v.volume() is not None:
+            fn(v)
+
+    def _toggle_patient_info(self) -> None:
+        show = not self.grid.views[0].show_patient_info
+        for v in self.grid.views:
+            v.show_patient_info = show
+            v.update()
+
+    def _toggle_reference_lines(self, on: bool) -> None:
+        for v in self.grid.views:
+            v.show_reference_lines = on
+            v.update()
+
+    def _toggle_smooth(self, on: bool) -> None:
+        for v in self.grid.views:
+            v.smooth = on
+            v.update()
+
+    def _toggle_overlays(self, on: bool) -> None:
+        for v in self.grid.views:
+            v.show_overlays = on
+            v.update()
+
+    def _wl(self, key: str) -> WindowLevel:
+        wl = self._window_levels.get(key)
+        if wl is None:
+            wl = WindowLevel(self._volumes[key], self)
+            self._window_levels[key] = wl
+        return wl
+
+    def show_series(self, key: str, view: SliceView | None = None) -> None:
+        """Show a loaded series: in ``view`` only (its acquired plane), or as the layout's MPR views."""
+        if key not in self._volumes:
+            raise KeyError(key)
+        vol = self._volumes[key]
+        if view is not None and view in self.grid.views and key != self._current_key \
+                and self._current_key in self._volumes:
+            # Dropped on one view: that view shows the series in its acquired plane; the others stay.
+            view.set_volume(vol, acquired_orientation(vol), self._wl(key))
+            if self.grid.mpr.cursor is not None and self._inside(vol, self.grid.mpr.cursor):
+                view.set_cursor(self.grid.mpr.cursor)
+            self._other_key = key
+            self.set_active_view(view)
+            self.seriesShown.emit(vol)
+            return
+        if self._current_key is not None and self._current_key != key:
+            self._other_key = self._current_key
+        self._current_key = key
+        self._show_in_layout(key, None)
+        self.browser.select_series(key)
+        if self._active_view is not None and self._active_view.volume() is not None:
+            self._active_view.setFocus(Qt.OtherFocusReason)  # keys work at once
+        self.hover_label.setText(self._hint())
+        self.seriesShown.emit(vol)
+
+    def _show_in_layout(self, key: str, cursor: np.ndarray | None) -> None:
+        vol = self._volumes[key]
+        wl = self._wl(key)
+        orients = LAYOUT_ORIENTATIONS[self.grid.layout_name()]
+        for view, o in zip(self.grid.views, orients, strict=False):
+            if o == "":
+                other = self._other_key if self._other_key in self._volumes and self._other_key != key else None
+                if other is not None:
+                    ov = self._volumes[other]
+                    view.set_volume(ov, acquired_orientation(ov), self._wl(other))
+                else:
+                    view.set_volume(None)
+            else:
+                view.set_volume(vol, o or acquired_orientation(vol), wl)
+        if cursor is None or not self._inside(vol, cursor):
+            s, r, c = vol.shape
+            cursor = vol.index_to_lps(((c - 1) / 2, (r - 1) / 2, (s - 1) / 2))
+        self.grid.mpr.set_cursor(cursor)
+        self._update_title(vol)
+
+    @staticmethod
+    def _inside(vol: Volume, lps: np.ndarray) -> bool:
+        idx = vol.lps_to_index(lps)
+        s, r, c = vol.shape
+        return bool(np.all(idx >= -0.5) and np.all(idx <= np.array([c, r, s]) - 0.5))
+
+    def _update_title(self, vol: Volume) -> None:
+        md = vol.metadata
+        who = format_person_name(md.patient_name) or md.patient_id
+        parts = ["SpineCase"] + [p for p in (who, md.series_description) if p]
+        self.setWindowTitle(" \u2014 ".join(parts))
+
+    def _on_hover(self, info: HoverInfo | None) -> None:
+        self.hover_label.setText(info.text() if info is not None else self._hint())
+
+    def _hint(self) -> str:
+        if self.current_volume() is None:
+            return "Open a folder (Ctrl+O), or drop DICOM files or folders on the window."
+        return ("Wheel: slices   Left drag: window/level   Middle: pan   Right/Ctrl+wheel: zoom   "
+                "Shift+click: cursor   1-5: presets   R: reset   I: invert   H: patient info")
+
+    def _fill_view_menu(self, ev, menu: QMenu) -> None:  # noqa: ANN001
+        view = ev.view
+        orient = menu.addMenu("Orientation")
+        for o in ("axial", "sagittal", "coronal"):
+            a = orient.addAction(o.capitalize(), lambda o=o: view.set_orientation(o))
+            a.setCheckable(True)
+            a.setChecked(view.orientation() == o)
+        self._fill_preset_menu(menu.addMenu("Window Presets"), view)
+        menu.addAction("Reset View  (R)", view.reset_view)
+        menu.addAction("Invert  (I)", lambda: view.window_level() and view.window_level().toggle_invert())
+
+    def _fill_preset_menu(self, menu: QMenu, view: SliceView | None = None) -> None:
+        menu.clear()
+        view = view or self._active_view
+        wl = view.window_level() if view is not None else None
+        if wl is None:
+            menu.addAction("(no series)").setEnabled(False)
+            return
+        for i, p in enumerate(wl.presets):
+            menu.addAction(f"{i + 1}   {p.name}  (W {p.width:g} L {p.center:g})",
+                           lambda i=i: wl.apply_preset(i)).setToolTip(p.source)
+
+    # =====================================================================================================
+    # Opening
+    # =====================================================================================================
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open DICOM Folder", self.settings.last_directory())
+        if path:
+            self.settings.set_last_directory(path)
+            self.open_paths([path])
+
+    def open_files_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open DICOM Files or a Case", self.settings.last_directory(),
+            "DICOM and case files (*.dcm *.DCM *.ima *.IMA *.spinecase.json DICOMDIR *);;All files (*)")
+        if paths:
+            self.settings.set_last_directory(str(Path(paths[0]).parent))
+            self.open_paths(paths)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_paths()
+        for entry in recent:
+            paths = entry.split(os.pathsep)
+            label = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} files)"
+            self.recent_menu.addAction(label, lambda p=paths: self.open_paths(p))
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Recent", self.settings.clear_recent)
+
+    def open_paths(self, paths: Sequence[str | os.PathLike], series: str | None = None) -> None:
+        """Open folders, DICOM files and (via registered handlers) case files. ``series`` picks the series
+        to show: a SeriesInstanceUID, a series number or part of a description; else the first CT, else the
+        series with the most images."""
+        dicom: list[str] = []
+        for p in (str(x) for x in paths):
+            for predicate, handler in self._path_handlers:
+                if predicate(p):
+                    handler(p)
+                    break
+            else:
+                dicom.append(p)
+        if not dicom:
+            return
+        missing = [p for p in dicom if not os.path.exists(p)]
+        if missing:
+            self.show_message(f"Not found: {', '.join(missing)}", "error")
+            dicom = [p for p in dicom if p not in missing]
+            if not dicom:
+                return
+        target = dicom if len(dicom) > 1 else dicom[0]
+        name = Path(dicom[0]).name + (f" (+{len(dicom) - 1})" if len(dicom) > 1 else "")
+        job = Job(lambda progress, _cancel: scan_series(target, progress=progress), f"Scanning {name}")
+        job.finished.connect(lambda result: self._on_scanned(result, dicom, series))
+        job.failed.connect(lambda msg: self.show_message(msg, "error"))
+        self._start_job(job)
+
+    def _case_file_not_supported(self, path: str) -> None:
+        self.show_message(f"{Path(path).name}: case files open once the case feature is installed.", "warning")
+
+    def _on_scanned(self, result: ScanResult, paths: list[str], wanted: str | None) -> None:
+        # Reports, notes and pictures beside the images are expected: only other skipped files are news.
+        skipped = [s for s in result.skipped if Path(s.path).suffix.lower() not in NOT_IMAGES]
+        if skipped:
+            lines = [f"{s.path}: {s.reason}" for s in skipped[:50]]
+            more = len(skipped) - len(lines)
+            self.show_message(f"{len(skipped)} file(s) were not used (not images or unreadable).",
+                              "info", "\n".join(lines) + (f"\n\u2026 and {more} more" if more > 0 else ""))
+        if not result:
+            self.show_message(f"No DICOM image series found in {', '.join(paths)}.", "error")
+            return
+        self.settings.add_recent(paths if len(paths) > 1 else paths[0])
+        for info in result:
+            self._infos[info.key] = info
+        self.browser.add_series(result)
+        pick = self.pick_series(list(result), wanted)
+        if pick is None:
+            self.show_message(f"No series matches {wanted!r}; showing the default series.", "warning")
+            pick = self.pick_series(list(result), None)
+        self.load_series_key(pick.key)
+        self._start_thumbnails([i for i in result if i.key not in self._volumes])
+
+    @staticmethod
+    def pick_series(series: list[SeriesInfo], wanted: str | None) -> SeriesInfo | None:
+        if not series:
+            return None
+        if wanted:
+            w = wanted.strip()
+            for test in (lambda i: i.key == w or i.series_uid == w,
+                         lambda i: str(i.series_number) == w,
+                         lambda i: w.lower() in (i.description or "").lower()):
+                hits = [i for i in series if test(i)]
+                if hits:
+                    return hits[0]
+            return None
+        cts = [i for i in series if i.modality.upper() == "CT"]
+        if cts:
+            return max(cts, key=lambda i: i.image_count)
+        return max(series, key=lambda i: i.image_count)
+
+    def _start_thumbnails(self, infos: list[SeriesInfo]) -> None:
+        if not infos:
+            return
+        job = Job(lambda _p, cancel: {i.key: series_thumbnail(i) for i in infos if not cancel()}, "Thumbnails")
+        job.finished.connect(lambda thumbs: [self.browser.set_thumbnail(k, t) for k, t in thumbs.items()])
+        self.jobs.start(job)  # quiet: no progress bar
+
+    def load_series_key(self, key: str, view: SliceView | None = None) -> None:
+        """Show a series; loads it in the background first when needed."""
+        if key in self._volumes:
+            self._volumes.move_to_end(key)
+            self.show_series(key, view)
+            return
+        info = self._infos.get(key) or self.browser.series_info(key)
+        if info is None:
+            self.show_message(f"Unknown series {key}", "error")
+            return
+        if self._load_job is not None:
+            self._load_job.cancel()
+        label = f"Loading {info.modality} {info.description or info.series_uid}".strip()
+        job = Job(lambda progress, cancel: load_series(info, progress=progress, cancel=cancel), label)
+        job.finished.connect(lambda vol: self._on_loaded(key, vol, view))
+        job.failed.connect(lambda msg: self.show_message(f"Could not load the series: {msg}", "error"))
+        job.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled", 4000))
+        self._load_job = job
+        self._start_job(job)
+
+    def _on_loaded(self, key: str, volume: Volume, view: SliceView | None) -> None:
+        self._volumes[key] = volume
+        self._evict(keep=key)
+        self.browser.set_loaded(key)
+        self.browser.set_thumbnail(key, volume_thumbnail(volume, 64))
+        if volume.warnings:
+            desc = volume.metadata.series_description or key
+            self.show_message(f"{desc}: " + " ".join(volume.warnings[:3])
+                              + (f" (+{len(volume.warnings) - 3} more)" if len(volume.warnings) > 3 else ""),
+                              "warning", "\n".join(volume.warnings))
+        self.show_series(key, view)
+        self.volumeLoaded.emit(volume)
+
+    def _evict(self, keep: str) -> None:
+        shown = {v.volume() for v in self.grid.views}
+        while sum(v.nbytes for v in self._volumes.values()) > CACHE_BYTES and len(self._volumes) > 1:
+            for k, v in self._volumes.items():
+                if k != keep and v not in shown:
+                    del self._volumes[k]
+                    self._window_levels.pop(k, None)
+                    self.browser.set_loaded(k, False)
+                    break
+            else:
+                break
+
+    # -- progress -----------------------------------------------------------------------------------------
+    def _start_job(self, job: Job) -> None:
+        job.progress.connect(lambda done, total, j=job: self._on_progress(j, done, total))
+        job.done.connect(lambda j=job: self._on_job_done(j))
+        self.progress_label.setText(job.label + "\u2026")
+        self.progress_bar.setRange(0, 0)
+        self._set_progress_visible(True)
+        self.busyChanged.emit(True)
+        self.jobs.start(job)
+
+    def _on_progress(self, job: Job, done: int, total: int) -> None:
+        if total > 0:
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(done)
+            self.progress_bar.setFormat(f"{done}/{total}")
+        self.progress_label.setText(job.label + "\u2026")
+
+    def _on_job_done(self, job: Job) -> None:
+        if job is self._load_job:
+            self._load_job = None
+        visible = [j for j in self.jobs.jobs() if j is not job and j.label != "Thumbnails"]
+        if not visible:
+            self._set_progress_visible(False)
+            QTimer.singleShot(0, lambda: self.busyChanged.emit(self.is_busy()))
+
+    def _set_progress_visible(self, on: bool) -> None:
+        for w in (self.progress_label, self.progress_bar, self.cancel_button):
+            w.setVisible(on)
+
+    def cancel_loading(self) -> None:
+        """The Cancel button: stop the running scan/load."""
+        for j in self.jobs.jobs():
+            j.cancel()
+
+    def wait_until_idle(self, timeout_s: float = 300.0) -> bool:
+        """Process events until no job runs (CLI --screenshot, tests). True when idle in time."""
+        from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
+
+        deadline = QDeadlineTimer(int(timeout_s * 1000))
+        while self.jobs.busy() and not deadline.hasExpired():
+            QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
+            QCoreApplication.sendPostedEvents()
+            if self.jobs.busy():
+                for j in self.jobs.jobs():
+                    if j.thread is not None:
+                        j.thread.wait(20)
+        QCoreApplication.processEvents()
+        return not self.jobs.busy()
+
+    # =====================================================================================================
+    # Drag and drop, close
+    # =====================================================================================================
+    def dragEnterEvent(self, event) -> None:  # noqa: ANN001
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: ANN001
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.jobs.cancel_all()
+        self.jobs.wait_all(5000)
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        super().closeEvent(event)
+
+
+__all__ = ["CASE_SUFFIX", "LoadError", "MainWindow"]
