@@ -30,10 +30,11 @@ if TYPE_CHECKING:  # pragma: no cover
 _log = logging.getLogger(__name__)
 
 FEATURE_MODULES: list[str] = [
-    # "app.feature_measure",
-    # "app.feature_levels",
-    # "app.feature_bilsky",
-    # "app.feature_case",
+    "app.feature_case",             # case file: open/save/autosave/recovery/lock, report data form, exports
+    "app.feature_measure",          # measurement tools, measurement overlay and list panel
+    "app.feature_levels",           # vertebral level labelling, detection, level tags, spine map
+    "app.feature_findings",         # findings, Bilsky grading panel, SINS calculator
+    "app.feature_bilsky_assistant", # Bilsky contour tools and the grade suggestion panel
 ]
 
 

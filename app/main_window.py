@@ -51,6 +51,7 @@ from imaging.dicom.load import load_series
 from imaging.dicom.series import ScanResult, SeriesInfo
 from imaging.display import acquired_orientation, series_thumbnail, volume_thumbnail
 from imaging.volume import Volume
+from widgets.case_controller import CaseController
 from widgets.message_bar import MessageBar
 from widgets.mpr import LAYOUT_ORIENTATIONS, LAYOUTS, ViewGrid
 from widgets.overlays import Overlay, OverlayContext, format_person_name
@@ -91,6 +92,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("SpineCase")
         self.settings = settings or Settings()
         self.undo_stack = QUndoStack(self)
+        # The case being annotated: every feature edits it through this controller (undoable commands).
+        self.case = CaseController(self.undo_stack, reader=self.settings.reader_name(), parent=self)
         self.tools = ToolRegistry()
         self.jobs = JobRunner(self)
         self._tool_actions: dict[str, QAction] = {}

@@ -91,3 +91,19 @@ class Settings:
 
     def set_last_directory(self, path: str) -> None:
         self.set_value("recent/directory", path)
+
+    # -- the reader ------------------------------------------------------------------------------------------
+    def reader_name(self) -> str:
+        """The reader's handle recorded with every annotation (default: the login name)."""
+        import getpass
+
+        name = str(self.value("reader/name", "") or "")
+        if not name:
+            try:
+                name = getpass.getuser()
+            except Exception:  # noqa: BLE001 - no login name in some containers
+                name = "reader"
+        return name
+
+    def set_reader_name(self, name: str) -> None:
+        self.set_value("reader/name", name.strip())

@@ -1,0 +1,98 @@
+"""Spine scales and tools (Qt-free): vertebral levels, SINS, Bilsky ESCC grades, the Bilsky contour
+assistant, inter-reader agreement and vertebra detection on CT.
+
+Research software, not a diagnostic device.
+"""
+
+from imaging.spine.agreement import BilskyAgreement, bilsky_agreement, format_bilsky_agreement
+from imaging.spine.assistant import BilskyReason, BilskySuggestion, suggest_bilsky_grade
+from imaging.spine.bilsky import (
+    BILSKY_GRADE_INFO,
+    BILSKY_GRADES,
+    BilskyGrade,
+    BilskyGradeInfo,
+    EsccGroup,
+    SchematicShape,
+    bilsky_ordinal,
+    bilsky_schematic,
+    escc_group,
+    normalize_bilsky_grade,
+)
+from imaging.spine.canal_model import BilskyConfiguration, make_bilsky_configuration
+from imaging.spine.levels import (
+    ALL_LEVELS,
+    STANDARD_LEVELS,
+    VARIANT_LEVELS,
+    LevelRange,
+    SpineRegion,
+    is_level,
+    is_variant_level,
+    level_above,
+    level_below,
+    level_index,
+    level_region,
+    levels_between,
+    normalize_level,
+    parse_level_range,
+    sins_location_points,
+)
+from imaging.spine.sins import (
+    SinsAlignment,
+    SinsBoneLesion,
+    SinsCategory,
+    SinsCollapse,
+    SinsComponent,
+    SinsLocation,
+    SinsPain,
+    SinsPosterolateral,
+    SinsScore,
+    compute_sins,
+    sins_category,
+)
+
+__all__ = [
+    "ALL_LEVELS",
+    "BILSKY_GRADES",
+    "BILSKY_GRADE_INFO",
+    "STANDARD_LEVELS",
+    "VARIANT_LEVELS",
+    "BilskyAgreement",
+    "BilskyConfiguration",
+    "BilskyGrade",
+    "BilskyGradeInfo",
+    "BilskyReason",
+    "BilskySuggestion",
+    "EsccGroup",
+    "LevelRange",
+    "SchematicShape",
+    "SinsAlignment",
+    "SinsBoneLesion",
+    "SinsCategory",
+    "SinsCollapse",
+    "SinsComponent",
+    "SinsLocation",
+    "SinsPain",
+    "SinsPosterolateral",
+    "SinsScore",
+    "SpineRegion",
+    "bilsky_agreement",
+    "bilsky_ordinal",
+    "bilsky_schematic",
+    "compute_sins",
+    "escc_group",
+    "format_bilsky_agreement",
+    "is_level",
+    "is_variant_level",
+    "level_above",
+    "level_below",
+    "level_index",
+    "level_region",
+    "levels_between",
+    "make_bilsky_configuration",
+    "normalize_bilsky_grade",
+    "normalize_level",
+    "parse_level_range",
+    "sins_category",
+    "sins_location_points",
+    "suggest_bilsky_grade",
+]

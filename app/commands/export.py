@@ -1,0 +1,80 @@
+"""`spinecase export CASE [--csv FILE] [--findings-csv FILE] [--sr FILE] [--report FILE.html]`.
+
+Writes the exports of a case file (Qt-free; PDF comes from the app through Qt). The case's series are found
+through their path hints relative to the case file, or in ``--search`` folders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NAME = "export"
+HELP = "export a case file as CSV (per measurement value, per finding), DICOM SR (TID 1500) and an HTML report"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("case", type=Path, metavar="CASE", help="the case file (*.spinecase.json)")
+    parser.add_argument("--csv", type=Path, metavar="FILE", help="one row per measurement value")
+    parser.add_argument("--findings-csv", type=Path, metavar="FILE", help="one row per finding")
+    parser.add_argument("--sr", type=Path, metavar="FILE", help="DICOM Comprehensive 3D SR measurement report")
+    parser.add_argument("--report", type=Path, metavar="FILE.html", help="printable HTML report with key images")
+    parser.add_argument("--search", type=Path, action="append", default=[], metavar="FOLDER",
+                        help="also look for the case's DICOM series here (repeatable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from imaging.case.store import load_case
+    from imaging.errors import LoadError
+
+    if not (args.csv or args.findings_csv or args.sr or args.report):
+        print("spinecase export: nothing to do: give --csv, --findings-csv, --sr and/or --report", file=sys.stderr)
+        return 2
+    if args.report is not None and args.report.suffix.lower() == ".pdf":
+        print("spinecase export: PDF reports are made by the app (File > Export); write --report FILE.html here",
+              file=sys.stderr)
+        return 2
+    try:
+        case = load_case(args.case)
+    except LoadError as exc:
+        print(f"spinecase export: {exc}", file=sys.stderr)
+        return 1
+    status = 0
+    try:
+        if args.csv:
+            from imaging.case.export_csv import write_measurements_csv
+
+            print(f"wrote {write_measurements_csv(case, args.csv)}")
+        if args.findings_csv:
+            from imaging.case.export_csv import write_findings_csv
+
+            print(f"wrote {write_findings_csv(case, args.findings_csv)}")
+        if args.sr:
+            from imaging.case.export_sr import write_sr
+
+            try:
+                export = write_sr(case, args.case, args.sr, search_folders=args.search)
+            except (LoadError, ValueError) as exc:
+                print(f"spinecase export: DICOM SR not written: {exc}", file=sys.stderr)
+                status = 1
+            else:
+                print(f"wrote {args.sr}")
+                for mid, why in export.skipped.items():
+                    print(f"  measurement {mid} left out of the SR: {why}", file=sys.stderr)
+        if args.report:
+            from imaging.case.export_report import build_html_report, load_case_volumes
+            from imaging.case.store import atomic_write
+
+            uids = sorted({m.series_instance_uid for m in case.measurements if m.series_instance_uid}
+                          | {c.series_instance_uid for f in case.findings for c in f.contours
+                             if c.series_instance_uid})
+            volumes, problems = load_case_volumes(case, args.case, uids, args.search)
+            atomic_write(args.report, build_html_report(case, volumes, problems).encode("utf-8"))
+            print(f"wrote {args.report}")
+            for uid, why in problems.items():
+                print(f"  series {uid} has no key images: {why}", file=sys.stderr)
+    except OSError as exc:
+        print(f"spinecase export: {getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return status
