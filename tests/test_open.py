@@ -268,16 +268,16 @@ def test_undo_actions_and_feature_hooks(window):
     keys = {s.toString() for s in window.act_redo.shortcuts()}
     assert keys == {"Ctrl+Shift+Z", "Ctrl+Y"}
 
-    class Length(Tool):
-        name, label, shortcut = "length", "Length", "L"
+    class Ruler(Tool):  # a tool of the test's own (the real features own the usual names and keys)
+        name, label, shortcut = "test_ruler", "Test ruler", "Ctrl+Alt+Shift+R"
 
-    action = window.add_tool(Length())
+    action = window.add_tool(Ruler())
     action.trigger()
-    assert window.active_tool().name == "length"
-    assert all(v.tool().name == "length" for v in window.grid.views)
+    assert window.active_tool().name == "test_ruler"
+    assert all(v.tool().name == "test_ruler" for v in window.grid.views)
     from PySide6.QtWidgets import QLabel
 
-    dock = window.add_panel(QLabel("list"), "Measurements")
+    dock = window.add_panel(QLabel("list"), "Test panel")
     assert dock.widget().text() == "list"
     assert window.menu("Measure") is window.menu("&Measure")
 
