@@ -10,8 +10,11 @@ Hooks for feature modules (installed from app/features.py, each in its own file)
     window.add_corner_text("bottom_left", fn)    # fn(OverlayContext) -> str | None
     window.register_path_handler(predicate, handler)  # e.g. *.spinecase.json -> open a case
     window.undo_stack                            # app-wide QUndoStack; Edit > Undo/Redo show entry names
+    window.start_job(Job(fn, "Detecting vertebrae"))  # worker thread + status-bar progress and Cancel
     window.views(); window.active_view(); window.current_volume(); window.volumes(); window.grid.mpr
     window.show_message(text, "warning")         # non-modal message bar above the views
+    window.title_parts.append(fn)                # fn() -> str shown in the window title (the case name)
+    window.close_guards.append(fn)               # fn() -> bool before closing; False keeps the window open
     signals: volumeLoaded(Volume), seriesShown(Volume), activeViewChanged(SliceView), layoutChanged(str)
 
 Loading runs in worker threads (app/loading.py): scan -> pick a series -> load with a progress bar and a
@@ -110,6 +113,10 @@ class MainWindow(QMainWindow):
         self._load_job: Job | None = None
         self._panel_docks: list[QDockWidget] = []
         self.last_error: str | None = None
+        # Feature hooks: extra window-title parts (after "SpineCase"; may hold Qt's "[*]" modified marker)
+        # and checks run before the window closes (e.g. "save changes?"; False cancels the close).
+        self.title_parts: list[Callable[[], str]] = []
+        self.close_guards: list[Callable[[], bool]] = []
 
         self._build_central()
         self._build_docks()
@@ -405,6 +412,11 @@ class MainWindow(QMainWindow):
     def is_busy(self) -> bool:
         return self.jobs.busy()
 
+    def start_job(self, job: Job) -> Job:
+        """Run a background `Job` (app/loading.py) with the status-bar progress and Cancel button."""
+        self._start_job(job)
+        return job
+
     # =====================================================================================================
     # Views and layout
     # =====================================================================================================
@@ -517,11 +529,16 @@ class MainWindow(QMainWindow):
         s, r, c = vol.shape
         return bool(np.all(idx >= -0.5) and np.all(idx <= np.array([c, r, s]) - 0.5))
 
-    def _update_title(self, vol: Volume) -> None:
-        md = vol.metadata
-        who = format_person_name(md.patient_name) or md.patient_id
-        parts = ["SpineCase"] + [p for p in (who, md.series_description) if p]
+    def _update_title(self, vol: Volume | None) -> None:
+        extra = [t for fn in self.title_parts if (t := fn())]
+        md = vol.metadata if vol is not None else None
+        who = (format_person_name(md.patient_name) or md.patient_id) if md is not None else ""
+        parts = ["SpineCase", *extra] + [p for p in (who, md.series_description if md else "") if p]
         self.setWindowTitle(" \u2014 ".join(parts))
+
+    def refresh_title(self) -> None:
+        """Rebuild the window title (after a title part changed)."""
+        self._update_title(self.current_volume())
 
     def _on_hover(self, info: HoverInfo | None) -> None:
         self.hover_label.setText(info.text() if info is not None else self._hint())
@@ -683,7 +700,6 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, key: str, volume: Volume, view: SliceView | None) -> None:
         self._volumes[key] = volume
-        self._evict(keep=key)
         self.browser.set_loaded(key)
         self.browser.set_thumbnail(key, volume_thumbnail(volume, 64))
         if volume.warnings:
@@ -692,13 +708,14 @@ class MainWindow(QMainWindow):
                               + (f" (+{len(volume.warnings) - 3} more)" if len(volume.warnings) > 3 else ""),
                               "warning", "\n".join(volume.warnings))
         self.show_series(key, view)
+        self._evict(keep=key)  # after showing, so the volume it replaced on screen can go
         self.volumeLoaded.emit(volume)
 
     def _evict(self, keep: str) -> None:
-        shown = {v.volume() for v in self.grid.views}
+        shown = {id(v.volume()) for v in self.grid.views if v.volume() is not None}  # Volumes are unhashable
         while sum(v.nbytes for v in self._volumes.values()) > CACHE_BYTES and len(self._volumes) > 1:
             for k, v in self._volumes.items():
-                if k != keep and v not in shown:
+                if k != keep and id(v) not in shown:
                     del self._volumes[k]
                     self._window_levels.pop(k, None)
                     self.browser.set_loaded(k, False)
@@ -769,6 +786,10 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        for guard in self.close_guards:
+            if not guard():
+                event.ignore()
+                return
         self.jobs.cancel_all()
         self.jobs.wait_all(5000)
         self.settings.save_window(self.saveGeometry(), self.saveState())

@@ -132,6 +132,25 @@ def test_open_folder_loads_and_shows_spine_layout(window, qtbot, ct_folder, tmp_
     assert window.views()[0].orientation() == "axial" and window.views()[0].volume() is vol
 
 
+def test_switching_series_evicts_hidden_volumes_without_error(window, qtbot, tmp_path, monkeypatch):
+    """Loading a second series past the memory cap drops the hidden one (and never errors)."""
+    import app.main_window as mw
+
+    monkeypatch.setattr(mw, "CACHE_BYTES", 1)
+    write_series(tmp_path / "a", n=6, rows=16, cols=16)
+    write_series(tmp_path / "b", n=5, rows=16, cols=16)
+    with qtbot.waitSignal(window.volumeLoaded, timeout=30_000):
+        window.open_paths([tmp_path])
+    keys = window.browser.series_keys()
+    assert len(keys) == 2
+    second = next(k for k in keys if k != window.current_series_key())
+    with qtbot.waitSignal(window.volumeLoaded, timeout=30_000) as sig:
+        window.load_series_key(second)
+    assert window.current_series_key() == second or sig.args[0] is window.current_volume()
+    assert not [m for m in window.message_bar.messages() if m[0] == "error"], window.message_bar.messages()
+    assert list(window.volumes()) == [second]
+
+
 def test_cancel_stops_a_load_and_ui_stays_responsive(window, qtbot, ct_folder, monkeypatch):
     import app.main_window as mw
 

@@ -12,6 +12,7 @@ import numpy as np
 import pydicom
 import pytest
 
+from imaging import load_series, scan_series
 from imaging.phantom import CASE_NAMES, LEVEL_ORDER, build_case, write_built_case
 from imaging.phantom.scene import BILSKY_GRADES
 
@@ -206,9 +207,11 @@ def test_thoracic_worst_compression_truth() -> None:
     b = truth["bilsky"]
     assert b["grade"] == "3" and b["level"] == "T6"
     assert truth["bilsky_postop"]["grade"] == "0"
-    files = _files("thoracic_ddlps", b["series_key"])
-    ds = pydicom.dcmread(files[b["slice_index"]], stop_before_pixels=True)
-    assert ds.SOPInstanceUID == b["sop_instance_uid"] and ds.SeriesInstanceUID == b["series_uid"]
+    # slice_index is the index in the volume as imaging.load_series returns it (ordered along the normal).
+    folder = _files("thoracic_ddlps", b["series_key"])[0].parent
+    vol = load_series(scan_series(folder)[0])
+    assert vol.metadata.series_instance_uid == b["series_uid"]
+    assert vol.metadata.sop_instance_uids[b["slice_index"]] == b["sop_instance_uid"]
     cont = b["compression_contours_lps"]
     assert all(cont[k] for k in ("bony_canal", "thecal_sac", "cord", "epidural_tumour", "tumour"))
 
@@ -223,7 +226,7 @@ def test_thoracic_worst_compression_truth() -> None:
     assert area(cont["thecal_sac"]) - area(cont["cord"]) < 0.02 * area(cont["thecal_sac"])
     assert area(cont["epidural_tumour"]) > 0.4 * area(cont["bony_canal"])
     z = {round(pt[2], 2) for poly in cont["bony_canal"] for pt in poly}
-    assert z == {round(float(ds.ImagePositionPatient[2]), 2)}
+    assert z == {round(float(vol.slice_positions[b["slice_index"]][2]), 2)}
     # The residual post-operative lesion is 17 x 9 mm as reported.
     residual = next(les for les in truth["lesions"] if les["scene"] == "postop")
     assert abs(residual["dimensions_mm"]["lr"] - 17) <= 0.6 and abs(residual["dimensions_mm"]["ap"] - 9) <= 0.6

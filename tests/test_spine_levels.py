@@ -88,7 +88,8 @@ def test_parse_level_range(text: str, start: str, end: str, as_text: str) -> Non
     assert str(r) == as_text
 
 
-@pytest.mark.parametrize("text", ["T14", "L7", "C8", "S6", "X1", "", "T5-", "T5--T6", "T5-T6-T7", "Co-2", "T0"])
+@pytest.mark.parametrize("text", ["T14", "L7", "C8", "S6", "X1", "", "T5-", "T5--T6", "T5-T6-T7", "Co-2", "T0",
+                                  "T12-1", "L3-7"])
 def test_unknown_or_malformed_ranges_name_the_text(text: str) -> None:
     with pytest.raises(ValueError) as info:
         parse_level_range(text)

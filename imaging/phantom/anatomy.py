@@ -255,7 +255,9 @@ class SpineModel:
         """LPS (mm) of the centre of a vertebral body (for C1, the centre of the anterior arch)."""
         vt = self.vertebrae[label]
         if label == "C1":
-            return self.local_to_lps(0.0, -self.dims["C2"].depth / 2 + 2.0, vt.s)
+            # Midline centre of the anterior arch as raster.py draws it: a ring centred at V = +4 mm with
+            # antero-posterior radii 11.5 (inner) to 15.5 mm (outer), so the arch spans V = -11.5..-7.5.
+            return self.local_to_lps(0.0, 4.0 - (11.5 + 15.5) / 2, vt.s)
         return self.point(vt.s)
 
     def dims_at(self, s: np.ndarray) -> dict[str, np.ndarray]:

@@ -21,7 +21,7 @@ from imaging.phantom.raster import CanalModel, canal_geometry, part_frame
 from imaging.phantom.scene import EpiduralExtension, Lesion, LesionPart, Scene
 from imaging.phantom.series import PhantomSeries, SeriesSpec, make_volume, render_series
 from imaging.phantom.truth import compression_contours, lesion_extent
-from imaging.volume import VolumeMetadata
+from imaging.volume import Volume, VolumeMetadata
 
 GENERATOR_VERSION = "1.0"
 
@@ -473,6 +473,15 @@ def _series_contains(ps: PhantomSeries, p: np.ndarray) -> bool:
     return bool(-0.5 <= idx[0] <= shp[2] - 0.5 and -0.5 <= idx[1] <= shp[1] - 0.5 and -0.5 <= idx[2] <= shp[0] - 0.5)
 
 
+def _loaded_slice_index(volume: Volume, k: int) -> int:
+    """The index slice ``k`` of a generated volume has once `imaging.load_series` reads the files back: the
+    loader orders slices along the plane normal (row x column direction), whatever order they were made in."""
+    n = volume.shape[0]
+    positions = volume.index_to_lps(np.column_stack([np.zeros(n), np.zeros(n), np.arange(n)]))
+    order = np.argsort(positions @ volume.normal, kind="stable")
+    return int(np.flatnonzero(order == k)[0])
+
+
 def _worst_slice(ps: PhantomSeries, p: np.ndarray) -> int:
     idx = ps.volume.lps_to_index(p)
     return int(np.clip(np.rint(idx[2]), 0, ps.volume.shape[0] - 1))
@@ -559,7 +568,7 @@ def build_truth(defn: CaseDef, series: dict[str, PhantomSeries], spine: SpineMod
         k = _worst_slice(ps, p_w)
         z = float(ps.volume.index_to_lps((0.0, 0.0, float(k)))[2])
         entry = {"series_uid": ps.volume.metadata.series_instance_uid, "series_key": ps.spec.key,
-                 "modality": ps.spec.modality, "slice_index": k,
+                 "modality": ps.spec.modality, "slice_index": _loaded_slice_index(ps.volume, k),
                  "sop_instance_uid": ps.volume.metadata.sop_instance_uids[k], "slice_z_mm": round(z, 3)}
         if contours:
             entry["compression_contours_lps"] = compression_contours(spine, scene, z, level)

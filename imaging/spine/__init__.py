@@ -19,6 +19,7 @@ from imaging.spine.bilsky import (
     normalize_bilsky_grade,
 )
 from imaging.spine.canal_model import BilskyConfiguration, make_bilsky_configuration
+from imaging.spine.detect import VertebraCandidate, detect_vertebrae, label_vertebrae
 from imaging.spine.levels import (
     ALL_LEVELS,
     STANDARD_LEVELS,
@@ -75,14 +76,17 @@ __all__ = [
     "SinsPosterolateral",
     "SinsScore",
     "SpineRegion",
+    "VertebraCandidate",
     "bilsky_agreement",
     "bilsky_ordinal",
     "bilsky_schematic",
     "compute_sins",
+    "detect_vertebrae",
     "escc_group",
     "format_bilsky_agreement",
     "is_level",
     "is_variant_level",
+    "label_vertebrae",
     "level_above",
     "level_below",
     "level_index",

@@ -77,7 +77,8 @@ class BilskyReason:
 class BilskySuggestion:
     """The suggested ``grade`` ("0", "1a", "1b", "1c", "2" or "3"), the measurements behind it and a one-line
     ``summary``. Reason names: ``tumor_area_in_canal`` (mm2), ``sac_indentation`` (mm), ``tumor_cord_gap``
-    (mm), ``cord_indentation`` (mm), ``csf_area`` (mm2)."""
+    (mm; left out when there is no tumour), ``cord_indentation`` (mm), ``csf_area`` (mm2). Every value is a
+    finite number."""
 
     grade: BilskyGrade
     reasons: tuple[BilskyReason, ...]
@@ -221,7 +222,7 @@ def suggest_bilsky_grade(canal: np.ndarray, sac: np.ndarray, cord: np.ndarray, t
     cord_indentation = max(0.0, cord_depth)
     gap = max(0.0, -cord_depth)
 
-    reasons = (
+    reasons = [
         BilskyReason("tumor_area_in_canal", round(tumor_area_in_canal, 2), "mm2",
                      f"Tumour inside the bony canal: {tumor_area_in_canal:.1f} mm² "
                      f"(epidural disease counted from {TUMOR_IN_CANAL_MIN_MM2:g} mm²)."),
@@ -229,9 +230,12 @@ def suggest_bilsky_grade(canal: np.ndarray, sac: np.ndarray, cord: np.ndarray, t
                      f"Thecal sac indented by {sac_indentation:.1f} mm "
                      f"(deformation counted from {INDENTATION_MIN_MM:g} mm"
                      f"{'' if sac_fitted else '; original outline estimated from the mask moments'})."),
-        BilskyReason("tumor_cord_gap", round(gap, 2) if math.isfinite(gap) else gap, "mm",
-                     f"Gap between tumour and spinal cord: {gap:.1f} mm "
-                     f"(abutment within {CORD_ABUTMENT_MAX_MM:g} mm)."),
+    ]
+    if math.isfinite(gap):  # no tumour, no gap to speak of
+        reasons.append(BilskyReason("tumor_cord_gap", round(gap, 2), "mm",
+                                    f"Gap between tumour and spinal cord: {gap:.1f} mm "
+                                    f"(abutment within {CORD_ABUTMENT_MAX_MM:g} mm)."))
+    reasons += [
         BilskyReason("cord_indentation", round(cord_indentation, 2), "mm",
                      f"Spinal cord indented by {cord_indentation:.1f} mm "
                      f"(compression counted from {INDENTATION_MIN_MM:g} mm"
@@ -239,7 +243,7 @@ def suggest_bilsky_grade(canal: np.ndarray, sac: np.ndarray, cord: np.ndarray, t
         BilskyReason("csf_area", round(csf_area, 2), "mm2",
                      f"CSF around the spinal cord: {csf_area:.1f} mm² "
                      f"(visible from {CSF_VISIBLE_MIN_MM2:g} mm²)."),
-    )
+    ]
 
     grade: BilskyGrade
     if tumor_area_in_canal < TUMOR_IN_CANAL_MIN_MM2:
@@ -257,4 +261,4 @@ def suggest_bilsky_grade(canal: np.ndarray, sac: np.ndarray, cord: np.ndarray, t
     else:
         grade, why = "1a", "the tumour is in the epidural space without indenting the thecal sac"
     summary = f"Suggested Bilsky grade {grade} ({BILSKY_GRADE_INFO[grade].definition.lower()}): {why}."
-    return BilskySuggestion(grade, reasons, summary)
+    return BilskySuggestion(grade, tuple(reasons), summary)

@@ -226,7 +226,8 @@ def parse_level_range(text: str, variants: Collection[str] = ()) -> LevelRange:
     """Parse a level or level range as radiologists write it.
 
     Accepted: ``"T5-T6"``, ``"T5–T6"`` (en dash; also em dash, minus sign), ``"T5/T6"``, ``"T5-6"``
-    (the second number takes the first level's region letter), ``"t12-l1"`` (any case), ``"C1-4"``, a
+    (the second number takes the first level's region letter, and must not be lower: ``"T12-1"`` is
+    refused as ambiguous), ``"t12-l1"`` (any case), ``"C1-4"``, a
     single ``"L4"``, and spaces around the separator. A reversed range (``"T6-T5"``) is normalised to
     cranial-caudal order. ``variants`` is passed to :class:`LevelRange`.
 
@@ -241,6 +242,9 @@ def parse_level_range(text: str, variants: Collection[str] = ()) -> LevelRange:
     if end is not None and end.isdigit():
         if start.upper() == "CO":
             raise ValueError(f"cannot read vertebral level range {text!r}: the coccyx has no numbered levels")
+        if int(end) < int(start[1:]):
+            raise ValueError(f"cannot read vertebral level range {text!r}: the shortened end {end} would lie above "
+                             f"{start.upper()}; write both levels in full (e.g. 'T12-L1')")
         end = start[0] + end
     try:
         return LevelRange(start, end or "", variants=frozenset(variants))
