@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from imaging.case.findings import (
-    BILSKY_DEFINITIONS,
     escc_group_text,
     graded_assessment,
     grading_place,
@@ -36,6 +35,7 @@ from imaging.case.model import (
 )
 from imaging.display import plane_spec
 from imaging.geometry import PlaneGeometry
+from imaging.spine.bilsky import BILSKY_GRADE_INFO
 from imaging.spine.grading_image import BILSKY_IMAGE_RULE, bilsky_image_reminder, mr_weighting
 from imaging.volume import Volume, VolumeMetadata
 
@@ -49,8 +49,8 @@ ISSUE_WORDING = (  # issue 6 §4, verbatim
 
 def test_definitions_are_the_issue_wording():
     issue = dict(re.findall(r"(?:^|; )(0|1a|1b|1c|2|3) ([^;]+)", ISSUE_WORDING))
-    assert list(issue) == list(BILSKY_DEFINITIONS) == ["0", "1a", "1b", "1c", "2", "3"]
-    for grade, text in BILSKY_DEFINITIONS.items():
+    assert list(issue) == list(BILSKY_GRADE_INFO) == ["0", "1a", "1b", "1c", "2", "3"]
+    for grade, text in ((g, i.definition) for g, i in BILSKY_GRADE_INFO.items()):
         assert text == issue[grade][0].upper() + issue[grade][1:]
 
 

@@ -19,13 +19,14 @@ from imaging.spine.ellipse import Ellipse
 def test_grades_and_definitions() -> None:
     assert BILSKY_GRADES == ("0", "1a", "1b", "1c", "2", "3")
     assert list(BILSKY_GRADE_INFO) == list(BILSKY_GRADES)
+    # Exactly the wording of the project's definition of the scale (issue 6, after Bilsky et al. 2010).
     assert BILSKY_GRADE_INFO["0"].definition == "Bone-only disease"
-    assert BILSKY_GRADE_INFO["1a"].definition == "Epidural impingement, without deformation of the thecal sac"
-    assert BILSKY_GRADE_INFO["1b"].definition == "Deformation of the thecal sac, without spinal cord abutment"
-    assert BILSKY_GRADE_INFO["1c"].definition == ("Deformation of the thecal sac, with spinal cord abutment, "
-                                                  "but without cord compression")
-    assert BILSKY_GRADE_INFO["2"].definition == "Spinal cord compression, but with CSF visible around the cord"
-    assert BILSKY_GRADE_INFO["3"].definition == "Spinal cord compression, without CSF visible around the cord"
+    assert BILSKY_GRADE_INFO["1a"].definition == "Epidural impingement without deformation of the thecal sac"
+    assert BILSKY_GRADE_INFO["1b"].definition == "Deformation of the thecal sac without spinal cord abutment"
+    assert BILSKY_GRADE_INFO["1c"].definition == ("Deformation of the thecal sac with spinal cord abutment, "
+                                                  "without cord compression")
+    assert BILSKY_GRADE_INFO["2"].definition == "Spinal cord compression with CSF visible around the cord"
+    assert BILSKY_GRADE_INFO["3"].definition == "Spinal cord compression without CSF visible around the cord"
     assert all(info.short_name for info in BILSKY_GRADE_INFO.values())
 
 

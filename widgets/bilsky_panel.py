@@ -53,13 +53,13 @@ from PySide6.QtWidgets import (
 )
 
 from imaging.case.findings import (
-    BILSKY_DEFINITIONS,
     GradingPlace,
     escc_group_text,
     graded_assessment,
     grading_place,
 )
 from imaging.spine import BILSKY_GRADES, escc_group, normalize_level
+from imaging.spine.bilsky import BILSKY_GRADE_INFO
 from widgets.case_controller import CaseController
 from widgets.findings_panel import ERROR_STYLE, HINT_STYLE, PANEL_STYLE, FindingFocus, FindingSelector, alive
 from widgets.schematics import SchematicLegend, paint_bilsky_schematic, schematic_aspect
@@ -98,7 +98,7 @@ class GradeCard(QAbstractButton):
     def __init__(self, grade: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.grade = grade
-        self.definition = BILSKY_DEFINITIONS[grade]
+        self.definition = BILSKY_GRADE_INFO[grade].definition
         self.group = escc_group(grade)
         self.setObjectName(f"BilskyGrade_{grade}")
         self.setCheckable(True)

@@ -53,7 +53,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from imaging.volume import Volume
 
 __all__ = [
-    "BILSKY_DEFINITIONS",
     "LESION_TYPE_NAMES",
     "SECTOR_NAMES",
     "SECTOR_SHORT_NAMES",
@@ -98,19 +97,6 @@ LESION_TYPE_NAMES: dict[str, str] = {
 }
 """Lesion type -> display name."""
 assert tuple(SECTOR_NAMES) == SECTORS  # noqa: S101 - the model's order
-
-BILSKY_DEFINITIONS: dict[str, str] = {
-    "0": "Bone-only disease",
-    "1a": "Epidural impingement without deformation of the thecal sac",
-    "1b": "Deformation of the thecal sac without spinal cord abutment",
-    "1c": "Deformation of the thecal sac with spinal cord abutment, without cord compression",
-    "2": "Spinal cord compression with CSF visible around the cord",
-    "3": "Spinal cord compression without CSF visible around the cord",
-}
-"""The six Bilsky ESCC grades as the grading panel shows them (Bilsky et al., J Neurosurg Spine 2010), in
-the project's wording (issue 6 §4; first letter capitalised). ``imaging.spine.BILSKY_GRADE_INFO`` carries the
-paper's table wording, which adds commas and "but"."""
-
 
 # -- names and levels --------------------------------------------------------------------------------------
 def next_finding_label(case: Case, stem: str = "Lesion") -> str:

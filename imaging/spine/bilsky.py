@@ -55,18 +55,19 @@ class BilskyGradeInfo(NamedTuple):
 BILSKY_GRADE_INFO: dict[str, BilskyGradeInfo] = {
     info.grade: info for info in (
         BilskyGradeInfo("0", "Bone-only disease", "Bone-only disease"),
-        BilskyGradeInfo("1a", "Epidural impingement", "Epidural impingement, without deformation of the thecal sac"),
+        BilskyGradeInfo("1a", "Epidural impingement", "Epidural impingement without deformation of the thecal sac"),
         BilskyGradeInfo("1b", "Thecal sac deformation",
-                        "Deformation of the thecal sac, without spinal cord abutment"),
+                        "Deformation of the thecal sac without spinal cord abutment"),
         BilskyGradeInfo("1c", "Spinal cord abutment",
-                        "Deformation of the thecal sac, with spinal cord abutment, but without cord compression"),
+                        "Deformation of the thecal sac with spinal cord abutment, without cord compression"),
         BilskyGradeInfo("2", "Cord compression, CSF visible",
-                        "Spinal cord compression, but with CSF visible around the cord"),
+                        "Spinal cord compression with CSF visible around the cord"),
         BilskyGradeInfo("3", "Cord compression, no CSF",
-                        "Spinal cord compression, without CSF visible around the cord"),
+                        "Spinal cord compression without CSF visible around the cord"),
     )
 }
-"""Grade -> short name and definition (Bilsky et al., J Neurosurg Spine 2010)."""
+"""Grade -> short name and definition (Bilsky et al., J Neurosurg Spine 2010), worded exactly as the project
+states the scale (issue 6); the one place the definitions live — the panels and reports read them here."""
 
 
 def normalize_bilsky_grade(grade: object) -> str:
