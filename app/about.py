@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from html import escape
+
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 DISCLAIMER = ("SpineCase is research software. It is NOT a medical device and must not be used for diagnosis "
               "or treatment decisions.")
 
+# Mouse and keys handled by the slice views themselves (not menu actions, which are listed from the window).
 SHORTCUTS = [
     ("Wheel, Up / Down", "next / previous slice"),
     ("Page Up / Page Down", "10 slices"),
@@ -20,10 +24,8 @@ SHORTCUTS = [
     ("R", "reset view and window"),
     ("I", "invert grey scale"),
     ("H", "hide / show patient and study text"),
-    ("N / C", "navigate / crosshair tool"),
-    ("Esc / Delete", "cancel / delete the selection (measurement tools)"),
-    ("Ctrl+Z, Ctrl+Shift+Z, Ctrl+Y", "undo / redo"),
-    ("Ctrl+O / Ctrl+Shift+O", "open folder / open files"),
+    ("Esc", "cancel the drawing in progress, then back to Navigate"),
+    ("Delete, F2 / double-click", "delete / rename the selected annotation"),
 ]
 
 
@@ -39,14 +41,34 @@ def show_about(parent: QWidget, version: str) -> None:
     QMessageBox.about(parent, "About SpineCase", about_text(version))
 
 
-def shortcuts_html() -> str:
-    rows = "".join(f"<tr><td style='padding-right:16px'><b>{k}</b></td><td>{v}</td></tr>" for k, v in SHORTCUTS)
-    return f"<table>{rows}</table>"
+def action_shortcuts(window: QWidget) -> list[tuple[str, str]]:
+    """(keys, command) for every action of the window that has a shortcut: tools, menus, undo/redo.
+
+    Read from the live actions, so the list always matches what the keys really do."""
+    seen: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+        text = action.text().replace("&", "").split("  (")[0].strip()
+        if keys and text and keys not in seen:
+            seen[keys] = text
+    return sorted(seen.items(), key=lambda kv: kv[1].lower())
+
+
+def shortcuts_html(window: QWidget | None = None) -> str:
+    def table(rows: list[tuple[str, str]]) -> str:
+        body = "".join(f"<tr><td style='padding-right:16px'><b>{escape(k)}</b></td><td>{escape(v)}</td></tr>"
+                       for k, v in rows)
+        return f"<table>{body}</table>"
+
+    html = "<h4>In the views</h4>" + table(SHORTCUTS)
+    if window is not None:
+        html += "<h4>Commands and tools</h4>" + table(action_shortcuts(window))
+    return html
 
 
 def show_shortcuts(parent: QWidget) -> None:
     box = QMessageBox(parent)
     box.setWindowTitle("Keyboard and mouse")
-    box.setText(shortcuts_html())
+    box.setText(shortcuts_html(parent))
     box.setModal(False)
     box.show()
