@@ -207,6 +207,14 @@ def test_no_tumour_is_grade_0_and_reasons_are_structured() -> None:
     assert "Bone-only disease".lower() in s.summary.lower()
 
 
+def test_summary_keeps_the_definition_wording() -> None:
+    """The summary quotes the grade's definition: only its first letter is lowered (CSF stays CSF)."""
+    c = make_bilsky_configuration("3", np.random.default_rng(5))
+    s = _suggest(c)
+    assert s.grade == "3"
+    assert "(spinal cord compression without CSF visible around the cord)" in s.summary
+
+
 def test_csf_area_in_mm2() -> None:
     spacing = (0.5, 0.25)
     xx, yy = _grid((20, 20), spacing)

@@ -260,5 +260,10 @@ def suggest_bilsky_grade(canal: np.ndarray, sac: np.ndarray, cord: np.ndarray, t
             grade, why = "1b", "the tumour indents the thecal sac and stays more than 1 mm from the cord"
     else:
         grade, why = "1a", "the tumour is in the epidural space without indenting the thecal sac"
-    summary = f"Suggested Bilsky grade {grade} ({BILSKY_GRADE_INFO[grade].definition.lower()}): {why}."
+    summary = f"Suggested Bilsky grade {grade} ({_sentence_case(BILSKY_GRADE_INFO[grade].definition)}): {why}."
     return BilskySuggestion(grade, tuple(reasons), summary)
+
+
+def _sentence_case(text: str) -> str:
+    """Lower-case only the first letter, so abbreviations such as CSF keep their capitals."""
+    return text[:1].lower() + text[1:]

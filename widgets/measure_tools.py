@@ -1,0 +1,1041 @@
+"""Measurement tools for the slice views, and the editor that moves, renames and deletes measurements.
+
+Tools (one instance serves every view; the keys are fixed by issue 5)::
+
+    LengthTool (L)  BidirectionalTool (B)  EllipseRoiTool (E)  PolygonRoiTool (P)  FreehandRoiTool (F)
+    AngleTool (A)   CobbAngleTool (Shift+A)  ProbeTool (V)  CcExtentTool (X)
+    tools = measurement_tools(session)            # all nine, in toolbar order
+
+How they draw (the active tool takes the left button):
+
+* two-point tools (length, CC extent, bidirectional's long axis, ellipse's bounding box): press and drag,
+  or click both ends; angle (3 points) and Cobb (2 lines) continue with further clicks or drags; a probe is
+  one click (drag to aim);
+* polygon ROI: click the vertices; double-click, Enter or a click on the first vertex closes it; Backspace
+  removes the last vertex; freehand ROI: press and drag the outline, release closes it;
+* Esc cancels the drawing in progress, and when nothing is being drawn returns to Navigate;
+* the drawing previews live (amber, with its values) and becomes ONE undoable "Add ..." on completion,
+  built with :func:`imaging.case.analysis.measurement_from_drawing` (series UID, SOPInstanceUID when the view
+  shows the acquired slices, plane geometry, pixel_spacing_known, ROI statistics from the voxels).
+
+`MeasurementEditor` is an event filter on every view. Whenever Navigate or a measurement tool is active (and
+nothing is being drawn) it gives existing measurements precedence under the mouse, as OHIF does: hover
+highlights, a press selects, dragging a handle reshapes (the bidirectional's short axis stays
+perpendicular), dragging a line moves the whole measurement -- previewed live, committed as ONE undoable
+update on release ("Move length handle", "Move bidirectional"); double-click or F2 edits the label in place
+("Rename measurement"); Delete/Backspace removes the selected measurement ("Delete ellipse ROI"); the view's
+context menu gets Rename, Delete and Assign to Finding. ROI statistics and probe values are recomputed from
+the voxels whenever the points change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import QLineEdit, QMenu
+
+from imaging import measure
+from imaging.case.analysis import compute_stats, measurement_from_drawing
+from imaging.case.model import ROI_KINDS, Measurement, MeasurementPlane
+from imaging.geometry import PlaneGeometry
+from imaging.measure_edit import (
+    drawing_problem,
+    edit_handle,
+    ellipse_from_corners,
+    kind_name,
+    kind_title,
+    project_to_plane,
+    short_axis_for,
+    translate,
+    value_lines,
+)
+from widgets.case_controller import CaseController
+from widgets.measurement_overlay import MeasurementOverlay, paint_draft
+from widgets.slice_view import SliceView
+from widgets.tools import Tool, ViewEvent
+
+_log = logging.getLogger(__name__)
+READ_ONLY_MESSAGE = "This case is open read-only: measurements cannot be added or changed."
+
+
+@dataclass
+class MeasureSession:
+    """What the tools and the editor share: the case controller, the overlay, and the window's callbacks.
+
+    ``notify(text, level)`` shows a message ("info", "warning" or "error"); ``set_tool(name)`` activates a
+    tool (Esc returns to "navigate"); ``finding_for_new()`` gives the finding new measurements join (or
+    None: the findings feature may set it).
+    """
+
+    controller: CaseController
+    overlay: MeasurementOverlay
+    notify: Callable[[str, str], None] = lambda _text, _level="info": None
+    set_tool: Callable[[str], None] | None = None
+    finding_for_new: Callable[[], str | None] | None = None
+
+    def add_measurement(self, kind: str, points: Sequence[np.ndarray], view: SliceView, geometry: PlaneGeometry,
+                        slice_index: int, orientation: str) -> Measurement | None:
+        """Build the measurement drawn on ``view`` and add it as one undoable command; select it."""
+        vol = view.volume()
+        spec = view.plane_spec()
+        if vol is None or spec is None:
+            return None
+        ctl = self.controller
+        finding = self.finding_for_new() if self.finding_for_new is not None else None
+        try:
+            m = measurement_from_drawing(kind, points, vol, geometry, orientation=orientation,
+                                         slice_index=slice_index, acquired=spec.is_acquired, reader=ctl.reader,
+                                         finding_id=finding)
+            ctl.add(m, f"Add {kind_name(kind)}")
+        except ValueError as exc:
+            self.notify(f"The {kind_name(kind)} was not added: {exc}", "error")
+            return None
+        ctl.select(m.id)
+        return m
+
+
+def _widget_distance(view: SliceView, a: np.ndarray, b: np.ndarray) -> float:
+    pa, pb = view.display_to_widget(a), view.display_to_widget(b)
+    return math.hypot(pa.x() - pb.x(), pa.y() - pb.y())
+
+
+def _draft_measurement(kind: str, points: Sequence[np.ndarray], geometry: PlaneGeometry, orientation: str,
+                       spacing_known: bool) -> Measurement:
+    """An unvalidated measurement of the drawing in progress, for its live values."""
+    plane = MeasurementPlane.model_construct(orientation=orientation, normal=tuple(float(c) for c in geometry.normal),
+                                             geometry=None)
+    return Measurement.model_construct(kind=kind, points=[tuple(float(c) for c in p) for p in points], plane=plane,
+                                       pixel_spacing_known=spacing_known, label="", stats=None)
+
+
+class MeasurementTool(Tool):
+    """Base of the measurement tools: the drawing state machine shared by every kind (see the module
+    docstring). A subclass sets ``kind``, ``points_needed`` and may override :meth:`build_points`."""
+
+    kind = ""
+    points_needed: int | None = 2
+    cursor = Qt.CrossCursor
+    drag_px = 4.0  # a press-release further apart than this is a drag
+    min_step_px = 3.0  # consecutive points closer than this (widget px) are one point
+
+    def __init__(self, session: MeasureSession) -> None:
+        self.session = session
+        self._reset()
+
+    # -- state -------------------------------------------------------------------------------------------
+    def _reset(self) -> None:
+        self._view: SliceView | None = None
+        self._geometry: PlaneGeometry | None = None
+        self._slice = -1
+        self._orientation = ""
+        self._volume = None
+        self._placed: list[np.ndarray] = []  # display pixel (x, y) of the points placed so far
+        self._float: np.ndarray | None = None  # where the mouse is
+        self._press_xy: np.ndarray | None = None
+        self._press_pos = QPointF()
+        self._pressing = False
+
+    @property
+    def drawing(self) -> bool:
+        """True while a measurement is being drawn."""
+        return self._view is not None
+
+    def cancel(self) -> None:
+        """Drop the drawing in progress."""
+        view = self._view
+        self._reset()
+        if view is not None:
+            view.update()
+
+    def deactivate(self) -> None:
+        self.cancel()
+
+    def refusal(self, e: ViewEvent) -> str | None:
+        """Why this tool cannot start drawing on ``e.view`` (a message for the reader), or None."""
+        if e.view.volume() is None:
+            return "Open a series before measuring."
+        if self.session.controller.read_only:
+            return READ_ONLY_MESSAGE
+        return None
+
+    def _same_plane(self, e: ViewEvent) -> bool:
+        return (e.view is self._view and e.view.slice_index() == self._slice
+                and e.view.orientation() == self._orientation and e.view.volume() is self._volume)
+
+    # -- events --------------------------------------------------------------------------------------------
+    def mouse_press(self, e: ViewEvent) -> bool:
+        if e.button != Qt.LeftButton:
+            return False
+        if self.drawing and not self._same_plane(e):
+            self.cancel()  # another view or another slice: start again there
+        if not self.drawing:
+            reason = self.refusal(e)
+            if reason:
+                self.session.notify(reason, "warning")
+                return True
+            self._view, self._geometry, self._slice = e.view, e.geometry, e.view.slice_index()
+            self._orientation, self._volume = e.view.orientation(), e.view.volume()
+        self._press_xy = np.array(e.display, dtype=np.float64)
+        self._press_pos = QPointF(e.pos)
+        self._pressing = True
+        self._float = self._press_xy.copy()
+        self.on_press(e)
+        e.view.update()
+        return True
+
+    def mouse_move(self, e: ViewEvent) -> bool:
+        if not self.drawing or e.view is not self._view:
+            return self._pressing
+        self._float = np.array(e.display, dtype=np.float64)
+        if self._pressing:
+            self.on_drag(e)
+        e.view.update()
+        return True
+
+    def hover(self, e: ViewEvent) -> bool:
+        if self.drawing and self._same_plane(e):
+            self._float = np.array(e.display, dtype=np.float64)
+            e.view.update()
+            return True
+        return False
+
+    def mouse_release(self, e: ViewEvent) -> bool:
+        if e.button != Qt.LeftButton:
+            return False
+        if not self._pressing or not self.drawing:
+            self._pressing = False
+            return True
+        self._pressing = False
+        if e.view is not self._view:
+            return True
+        self._float = np.array(e.display, dtype=np.float64)
+        moved = math.hypot(e.pos.x() - self._press_pos.x(), e.pos.y() - self._press_pos.y())
+        self.on_release(e, moved >= self.drag_px)
+        if self.drawing and self.ready():
+            self.finish()
+        if self._view is not None:
+            self._view.update()
+        e.view.update()
+        return True
+
+    def key_press(self, view: SliceView, event: QKeyEvent) -> bool:
+        if event.key() == Qt.Key_Escape:
+            if self.drawing:
+                self.cancel()
+            elif self.session.set_tool is not None:
+                self.session.set_tool("navigate")
+            return True
+        return False
+
+    def context_menu(self, e: ViewEvent, menu: QMenu) -> None:
+        if self.drawing:
+            menu.addAction("Cancel Drawing  (Esc)", self.cancel)
+            menu.addSeparator()
+
+    # -- the drawing, overridable ----------------------------------------------------------------------
+    def on_press(self, e: ViewEvent) -> None:
+        """A press (after the drawing has started)."""
+
+    def on_drag(self, e: ViewEvent) -> None:
+        """A move with the button down."""
+
+    def _distinct_needed(self, index: int) -> bool:
+        """Whether point ``index`` must differ from the one before it (it ends a segment)."""
+        return index >= 1
+
+    def _try_place(self, xy: np.ndarray) -> None:
+        n = self.points_needed
+        if n is not None and len(self._placed) >= n:
+            return
+        if (self._placed and self._distinct_needed(len(self._placed))
+                and _widget_distance(self._view, self._placed[-1], xy) < self.min_step_px):
+            return
+        self._placed.append(np.array(xy, dtype=np.float64))
+
+    def on_release(self, e: ViewEvent, dragged: bool) -> None:
+        """Place points: a click places the press point; a drag places both ends (only the release point when
+        that is all the tool still needs)."""
+        n = self.points_needed or 0
+        room = n - len(self._placed)
+        candidates = [self._press_xy, self._float] if dragged else [self._press_xy]
+        if dragged and room < 2:
+            candidates = [self._float]
+        for c in candidates:
+            self._try_place(c)
+
+    def ready(self) -> bool:
+        return self.points_needed is not None and len(self._placed) >= self.points_needed
+
+    def build_points(self, geometry: PlaneGeometry, placed: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The measurement's LPS points from the placed display points (default: each point mapped)."""
+        return [geometry.to_lps(p) for p in placed]
+
+    def draft_display_points(self) -> list[np.ndarray]:
+        """Display points of the drawing as it stands (placed points, then the one under the mouse)."""
+        n = self.points_needed
+        pending: list[np.ndarray] = []
+        if self._float is not None:
+            if self._pressing and self._press_xy is not None:
+                room = (n - len(self._placed)) if n is not None else 1
+                dragging = _widget_distance(self._view, self._press_xy, self._float) >= self.drag_px
+                pending = [self._press_xy, self._float] if dragging and room >= 2 else [self._float]
+            else:
+                pending = [self._float]
+        pts = self._placed + pending
+        return pts[:n] if n is not None else pts
+
+    def draft_label(self, points: list[np.ndarray], complete: bool) -> list[str]:
+        if not complete or self._volume is None:
+            return []
+        m = _draft_measurement(self.kind, points, self._geometry, self._orientation, self._volume.pixel_spacing_known)
+        return value_lines(m)
+
+    def draws_on(self, ctx) -> bool:  # noqa: ANN001 - OverlayContext
+        """Whether the drawing in progress belongs on this view's current plane."""
+        return (self.drawing and ctx.view is self._view and ctx.slice_index == self._slice
+                and ctx.volume is self._volume and ctx.orientation == self._orientation)
+
+    def paint(self, painter, ctx) -> None:  # noqa: ANN001 - QPainter, OverlayContext
+        if not self.draws_on(ctx):
+            return
+        disp = self.draft_display_points()
+        if not disp:
+            return
+        complete = self.points_needed is not None and len(disp) >= self.points_needed
+        try:
+            pts = self.build_points(self._geometry, disp) if complete else [self._geometry.to_lps(p) for p in disp]
+        except ValueError:
+            pts, complete = [self._geometry.to_lps(p) for p in disp], False
+        paint_draft(painter, ctx, self.kind, pts, complete, self.draft_label(pts, complete))
+
+    def finish(self) -> None:
+        """Turn the drawing into a measurement (one undoable "Add ...") or explain why not."""
+        view, geometry = self._view, self._geometry
+        placed = list(self._placed)
+        slice_index, orientation = self._slice, self._orientation
+        self._reset()
+        if view is None or geometry is None:
+            return
+        try:
+            points = self.build_points(geometry, placed)
+        except ValueError as exc:
+            self.session.notify(f"The {kind_name(self.kind)} was not added: {exc}.", "warning")
+            view.update()
+            return
+        vol = view.volume()
+        problem = drawing_problem(self.kind, points, vol.pixel_spacing_known if vol is not None else True)
+        if problem:
+            self.session.notify(problem, "warning")
+            view.update()
+            return
+        self.session.add_measurement(self.kind, points, view, geometry, slice_index, orientation)
+        view.update()
+
+
+class LengthTool(MeasurementTool):
+    name, label, shortcut, kind = "length", "Length", "L", "length"
+    tooltip = "Length (L): drag, or click both ends"
+
+
+class CcExtentTool(MeasurementTool):
+    name, label, shortcut, kind = "cc_extent", "CC Extent", "X", "cc_extent"
+    tooltip = ("Craniocaudal extent (X), on a sagittal or coronal view: drag or click from the superior to the "
+               "inferior end; the value is the extent along the patient's long axis")
+
+    def refusal(self, e: ViewEvent) -> str | None:
+        reason = super().refusal(e)
+        if reason is None and e.view.orientation() not in ("sagittal", "coronal"):
+            return (f"The CC extent is measured on a sagittal or coronal view; this view is "
+                    f"{e.view.orientation() or 'empty'}.")
+        return reason
+
+
+class BidirectionalTool(MeasurementTool):
+    name, label, shortcut, kind = "bidirectional", "Bidirectional", "B", "bidirectional"
+    tooltip = ("Bidirectional (B): drag the long axis; the short axis appears perpendicular at its middle -- "
+               "drag its ends to fit")
+
+    def build_points(self, geometry: PlaneGeometry, placed: Sequence[np.ndarray]) -> list[np.ndarray]:
+        la, lb = geometry.to_lps(placed[0]), geometry.to_lps(placed[1])
+        sa, sb = short_axis_for(la, lb, geometry.normal)
+        return [la, lb, sa, sb]
+
+
+class EllipseRoiTool(MeasurementTool):
+    name, label, shortcut, kind = "ellipse_roi", "Ellipse ROI", "E", "ellipse_roi"
+    tooltip = "Ellipse ROI (E): drag from corner to corner; area and pixel statistics"
+
+    def build_points(self, geometry: PlaneGeometry, placed: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return ellipse_from_corners(geometry, placed[0], placed[1])
+
+    def _distinct_needed(self, index: int) -> bool:
+        return True
+
+
+class AngleTool(MeasurementTool):
+    name, label, shortcut, kind = "angle", "Angle", "A", "angle"
+    tooltip = "Angle (A): drag the first arm to the vertex, then click the end of the second arm"
+    points_needed = 3
+
+
+class CobbAngleTool(MeasurementTool):
+    name, label, shortcut, kind = "cobb", "Cobb Angle", "Shift+A", "cobb"
+    tooltip = ("Cobb angle (Shift+A): drag along the upper endplate, then along the lower endplate; the angle "
+               "is measured in the plane of the view")
+    points_needed = 4
+
+    def _distinct_needed(self, index: int) -> bool:
+        return index in (1, 3)
+
+
+class ProbeTool(MeasurementTool):
+    name, label, shortcut, kind = "probe", "Probe", "V", "probe"
+    tooltip = "Probe (V): click a point to record its value (HU on CT)"
+    points_needed = 1
+
+    def draft_label(self, points: list[np.ndarray], complete: bool) -> list[str]:
+        if self._volume is None or not points:
+            return []
+        value = measure.probe(self._volume, points[0])
+        unit = measure.value_unit(self._volume)
+        if value is None:
+            return ["outside the image"]
+        text = measure.format_value(value, unit)
+        return [text if unit else f"Value {text}"]
+
+
+class PolygonRoiTool(MeasurementTool):
+    name, label, shortcut, kind = "polygon_roi", "Polygon ROI", "P", "polygon_roi"
+    tooltip = ("Polygon ROI (P): click the vertices; double-click, Enter or a click on the first vertex closes "
+               "it; Backspace removes the last vertex")
+    points_needed = None
+    close_px = 8.0
+
+    def on_release(self, e: ViewEvent, dragged: bool) -> None:
+        xy = self._float
+        if (len(self._placed) >= 3
+                and _widget_distance(self._view, self._placed[0], xy) <= self.close_px):
+            self.finish()
+            return
+        self._try_place(xy)
+
+    def mouse_double_click(self, e: ViewEvent) -> bool:
+        if not self.drawing or e.view is not self._view:
+            return False
+        self._finish_polygon()
+        return True
+
+    def _finish_polygon(self) -> None:
+        if len(self._placed) < 3:
+            view = self._view
+            self.session.notify("A polygon ROI needs at least 3 vertices.", "warning")
+            self.cancel()
+            if view is not None:
+                view.update()
+            return
+        self.finish()
+
+    def key_press(self, view: SliceView, event: QKeyEvent) -> bool:
+        if self.drawing and event.key() in (Qt.Key_Return, Qt.Key_Enter):
+            self._finish_polygon()
+            return True
+        if self.drawing and event.key() == Qt.Key_Backspace:
+            if self._placed:
+                self._placed.pop()
+            if not self._placed:
+                self.cancel()
+            view.update()
+            return True
+        return super().key_press(view, event)
+
+    def context_menu(self, e: ViewEvent, menu: QMenu) -> None:
+        if self.drawing and len(self._placed) >= 3:
+            menu.addAction("Close Polygon  (Enter)", self._finish_polygon)
+        super().context_menu(e, menu)
+
+    def draft_label(self, points: list[np.ndarray], complete: bool) -> list[str]:
+        if len(points) < 3 or self._volume is None:
+            return []
+        m = _draft_measurement(self.kind, points, self._geometry, self._orientation, self._volume.pixel_spacing_known)
+        return value_lines(m)[:1]
+
+    def paint(self, painter, ctx) -> None:  # noqa: ANN001
+        if not self.draws_on(ctx):
+            return
+        disp = self.draft_display_points()
+        pts = [self._geometry.to_lps(p) for p in disp]
+        paint_draft(painter, ctx, self.kind, pts, False, self.draft_label(pts, False))
+
+
+class FreehandRoiTool(MeasurementTool):
+    name, label, shortcut, kind = "freehand_roi", "Freehand ROI", "F", "freehand_roi"
+    tooltip = "Freehand ROI (F): press and drag around the region; releasing closes the outline"
+    points_needed = None
+    sample_px = 2.5  # a new outline point every this many widget pixels
+
+    def on_press(self, e: ViewEvent) -> None:
+        self._placed = [self._press_xy.copy()]
+
+    def on_drag(self, e: ViewEvent) -> None:
+        xy = np.array(e.display, dtype=np.float64)
+        if _widget_distance(self._view, self._placed[-1], xy) >= self.sample_px:
+            self._placed.append(xy)
+
+    def on_release(self, e: ViewEvent, dragged: bool) -> None:
+        self._try_place(self._float)
+        if len(self._placed) >= 3:
+            self.finish()
+        else:
+            self.session.notify("Press and drag around the region to draw a freehand ROI.", "info")
+            self.cancel()
+
+    def draft_display_points(self) -> list[np.ndarray]:
+        return list(self._placed)
+
+    def draft_label(self, points: list[np.ndarray], complete: bool) -> list[str]:
+        return PolygonRoiTool.draft_label(self, points, complete)  # type: ignore[arg-type]
+
+    def paint(self, painter, ctx) -> None:  # noqa: ANN001
+        PolygonRoiTool.paint(self, painter, ctx)  # type: ignore[arg-type]
+
+
+ICON_COLOR = QColor(214, 220, 228)
+
+
+def tool_icon(kind: str, size: int = 20) -> QIcon:
+    """A small line-drawing icon for a measurement kind (toolbar buttons; names and keys in the tooltip)."""
+    dpr = 2.0
+    pix = QPixmap(round(size * dpr), round(size * dpr))
+    pix.setDevicePixelRatio(dpr)
+    pix.fill(Qt.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.Antialiasing, True)
+    p.scale(size / 20.0, size / 20.0)
+    pen = QPen(ICON_COLOR, 1.6)
+    pen.setCapStyle(Qt.RoundCap)
+    pen.setJoinStyle(Qt.RoundJoin)
+    p.setPen(pen)
+    p.setBrush(Qt.NoBrush)
+
+    def line(x0: float, y0: float, x1: float, y1: float) -> None:
+        p.drawLine(QPointF(x0, y0), QPointF(x1, y1))
+
+    if kind == "length":
+        line(4, 16, 16, 4)
+        line(2.6, 14.6, 5.4, 17.4)
+        line(14.6, 2.6, 17.4, 5.4)
+    elif kind == "bidirectional":
+        line(3, 15, 17, 5)
+        line(7.4, 6.4, 12.6, 13.6)
+    elif kind == "ellipse_roi":
+        p.drawEllipse(QRectF(2.5, 5, 15, 10))
+    elif kind == "polygon_roi":
+        pts = [QPointF(4, 14), QPointF(6, 4), QPointF(15, 6), QPointF(17, 15), QPointF(10, 17)]
+        p.drawPolygon(pts)
+        p.setBrush(ICON_COLOR)
+        for q in pts:
+            p.drawEllipse(q, 1.1, 1.1)
+    elif kind == "freehand_roi":
+        path = QPainterPath(QPointF(5, 12))
+        path.cubicTo(QPointF(2, 5), QPointF(10, 1), QPointF(13, 5))
+        path.cubicTo(QPointF(16, 8), QPointF(19, 10), QPointF(16, 15))
+        path.cubicTo(QPointF(13, 19), QPointF(7, 17), QPointF(5, 12))
+        p.drawPath(path)
+    elif kind == "angle":
+        p.drawPolyline([QPointF(16, 4), QPointF(4, 16), QPointF(17, 16)])
+        p.drawArc(QRectF(-1, 11, 10, 10), 0, 45 * 16)
+    elif kind == "cobb":
+        line(3, 6, 15, 3)
+        line(5, 17, 17, 13)
+        dashed = QPen(pen)
+        dashed.setStyle(Qt.DotLine)
+        p.setPen(dashed)
+        line(9, 4.5, 11, 15)
+    elif kind == "probe":
+        p.drawEllipse(QPointF(10, 10), 4, 4)
+        for dx, dy in ((0, -1), (0, 1), (-1, 0), (1, 0)):
+            line(10 + 5.5 * dx, 10 + 5.5 * dy, 10 + 8.5 * dx, 10 + 8.5 * dy)
+    elif kind == "cc_extent":
+        line(10, 3, 10, 17)
+        line(6, 3, 14, 3)
+        line(6, 17, 14, 17)
+    p.end()
+    return QIcon(pix)
+
+
+def measurement_tools(session: MeasureSession) -> list[MeasurementTool]:
+    """The nine measurement tools, in toolbar order (each with its icon)."""
+    tools: list[MeasurementTool] = [
+        LengthTool(session), BidirectionalTool(session), EllipseRoiTool(session), PolygonRoiTool(session),
+        FreehandRoiTool(session), AngleTool(session), CobbAngleTool(session), ProbeTool(session),
+        CcExtentTool(session)]
+    for t in tools:
+        t.icon = tool_icon(t.kind)
+    return tools
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Editing existing measurements
+# ---------------------------------------------------------------------------------------------------------
+class LabelEditor(QLineEdit):
+    """An in-place editor for a measurement's label, over its view: Enter keeps, Esc cancels."""
+
+    def __init__(self, view: SliceView, text: str, anchor: QRect, commit: Callable[[str], None]) -> None:
+        super().__init__(view)
+        self.setObjectName("MeasurementLabelEditor")
+        self._view = view
+        self._commit = commit
+        self._done = False
+        self.setText(text)
+        self.setPlaceholderText("Label, e.g. T6 lesion")
+        self.setStyleSheet("QLineEdit { background: #1b1e22; color: #f2f4f7; border: 1px solid #ffaa3c; "
+                           "border-radius: 3px; padding: 2px 4px; }")
+        width = max(200, anchor.width() + 40)
+        height = self.sizeHint().height()
+        x = min(max(anchor.left(), 4), max(4, view.width() - width - 4))
+        y = min(max(anchor.top() - height - 4, 4), max(4, view.height() - height - 4))
+        self.setGeometry(x, y, width, height)
+        self.selectAll()
+        self.returnPressed.connect(lambda: self._close(True))
+        self.show()
+        self.setFocus(Qt.OtherFocusReason)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key_Escape:
+            event.accept()
+            self._close(False)
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: ANN001
+        super().focusOutEvent(event)
+        if not self._done:
+            self._close(True)
+
+    def _close(self, keep: bool) -> None:
+        if self._done:
+            return
+        self._done = True
+        text = self.text()
+        self.hide()
+        self._view.setFocus(Qt.OtherFocusReason)
+        self.deleteLater()
+        if keep:
+            self._commit(text)
+
+
+@dataclass
+class _Drag:
+    view: SliceView
+    original: Measurement
+    handle: int | None
+    part: str
+    start_lps: np.ndarray
+    press_pos: QPointF
+    moved: bool = False
+
+
+class MeasurementEditor(QObject):
+    """Selects, moves, reshapes, renames and deletes measurements on the views (see the module docstring).
+    ``attach(view)`` for every slice view."""
+
+    def __init__(self, session: MeasureSession, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._views: list[SliceView] = []
+        self._drag: _Drag | None = None
+        self._cursor_views: set[int] = set()
+        self.label_editor: LabelEditor | None = None
+        ctl = session.controller
+        ctl.changed.connect(self._on_changed)
+        ctl.caseReplaced.connect(self.cancel_drag)
+
+    @property
+    def controller(self) -> CaseController:
+        return self.session.controller
+
+    @property
+    def overlay(self) -> MeasurementOverlay:
+        return self.session.overlay
+
+    def attach(self, view: SliceView) -> None:
+        if view in self._views:
+            return
+        self._views.append(view)
+        view.installEventFilter(self)
+        view.contextMenuRequested.connect(self.fill_context_menu)
+
+    def views(self) -> list[SliceView]:
+        return list(self._views)
+
+    def update_views(self) -> None:
+        for v in self._views:
+            if v.isVisible():
+                v.update()
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def enabled(self, view: SliceView) -> bool:
+        """Existing measurements take the mouse in Navigate and measurement tools (not while drawing)."""
+        tool = view.tool()
+        if isinstance(tool, MeasurementTool):
+            return not tool.drawing
+        return tool.name == "navigate"
+
+    def selected_measurement(self) -> Measurement | None:
+        sel = self.controller.selected_id
+        if not sel:
+            return None
+        return next((m for m in self.controller.case.measurements if m.id == sel), None)
+
+    def view_showing(self, measurement_id: str, prefer: SliceView | None = None) -> SliceView | None:
+        """A visible view that draws the measurement now (``prefer`` first)."""
+        candidates = ([prefer] if prefer is not None else []) + [v for v in self._views if v is not prefer]
+        for v in candidates:
+            if v is not None and v.isVisible() and measurement_id in self.overlay.shown_ids(v):
+                return v
+        return None
+
+    def _set_cursor(self, view: SliceView, shape: Qt.CursorShape | None) -> None:
+        if shape is None:
+            if id(view) in self._cursor_views:
+                self._cursor_views.discard(id(view))
+                view.setCursor(view.tool().cursor)
+            return
+        self._cursor_views.add(id(view))
+        view.setCursor(shape)
+
+    # -- event filter ------------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if not isinstance(watched, SliceView) or watched not in self._views:
+            return False
+        t = event.type()
+        try:
+            if t == QEvent.MouseMove:
+                return self._mouse_move(watched, event)
+            if t == QEvent.MouseButtonPress:
+                return self._mouse_press(watched, event)
+            if t == QEvent.MouseButtonRelease:
+                return self._mouse_release(watched, event)
+            if t == QEvent.MouseButtonDblClick:
+                return self._double_click(watched, event)
+            if t == QEvent.ShortcutOverride:
+                if self._key_wanted(watched, event):
+                    event.accept()
+                    return True
+                return False
+            if t == QEvent.KeyPress:
+                return self._key_press(watched, event)
+            if t == QEvent.Leave:
+                if self.overlay.set_hover(None, None):
+                    watched.update()
+                self._set_cursor(watched, None)
+        except Exception as exc:  # noqa: BLE001 - an editing error must never break the view
+            _log.exception("measurement editing failed")
+            self.cancel_drag()
+            self.session.notify(f"Measurement edit failed: {exc}", "error")
+            return True
+        return False
+
+    def _mouse_move(self, view: SliceView, event: QMouseEvent) -> bool:
+        pos = event.position()
+        d = self._drag
+        if d is not None and d.view is view:
+            if event.buttons() & Qt.LeftButton:
+                self._drag_to(pos)
+                return True
+            self._finish_drag()
+            return False
+        if event.buttons() != Qt.NoButton or view.volume() is None:
+            return False
+        hit = self.overlay.hit_test(view, pos) if self.enabled(view) else None
+        if self.overlay.set_hover(view, hit.measurement_id if hit else None, hit.handle if hit else None):
+            view.update()
+        if hit is None:
+            self._set_cursor(view, None)
+        else:
+            self._set_cursor(view, Qt.SizeAllCursor if hit.part == "line" else Qt.PointingHandCursor)
+        return False
+
+    def _mouse_press(self, view: SliceView, event: QMouseEvent) -> bool:
+        if event.button() != Qt.LeftButton or event.modifiers() & Qt.ShiftModifier:
+            return False
+        if view.volume() is None or not self.enabled(view):
+            return False
+        pos = event.position()
+        hit = self.overlay.hit_test(view, pos)
+        if hit is None:
+            if self.selected_measurement() is not None:
+                self.controller.select("")
+            return False
+        view.setFocus(Qt.MouseFocusReason)
+        view.activated.emit(view)
+        self.controller.select(hit.measurement_id)
+        m = self.controller.case.measurement(hit.measurement_id)
+        start = project_to_plane(view.widget_to_lps(pos), m.points[0], m.plane.normal)
+        self._drag = _Drag(view, m, hit.handle, hit.part, start, QPointF(pos))
+        self.update_views()
+        return True
+
+    def _mouse_release(self, view: SliceView, event: QMouseEvent) -> bool:
+        d = self._drag
+        if d is None or d.view is not view or event.button() != Qt.LeftButton:
+            return False
+        self._finish_drag()
+        return True
+
+    def _double_click(self, view: SliceView, event: QMouseEvent) -> bool:
+        if event.button() != Qt.LeftButton or view.volume() is None or not self.enabled(view):
+            return False
+        hit = self.overlay.hit_test(view, event.position())
+        if hit is None:
+            return False
+        self._drag = None
+        self.controller.select(hit.measurement_id)
+        self.rename(hit.measurement_id, view)
+        return True
+
+    def _key_wanted(self, view: SliceView, event: QKeyEvent) -> bool:
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeypadModifier
+        if key == Qt.Key_Escape and self._drag is not None:
+            return True
+        if mods or key not in (Qt.Key_Delete, Qt.Key_Backspace, Qt.Key_F2):
+            return False
+        return self.selected_measurement() is not None and self.enabled(view)
+
+    def _key_press(self, view: SliceView, event: QKeyEvent) -> bool:
+        if not self._key_wanted(view, event):
+            return False
+        key = event.key()
+        if key == Qt.Key_Escape:
+            self.cancel_drag()
+        elif key == Qt.Key_F2:
+            self.rename(self.controller.selected_id, view)
+        else:
+            self.delete(self.controller.selected_id)
+        event.accept()
+        return True
+
+    # -- dragging --------------------------------------------------------------------------------------
+    def _drag_to(self, pos: QPointF) -> None:
+        d = self._drag
+        if d is None:
+            return
+        if not d.moved and math.hypot(pos.x() - d.press_pos.x(), pos.y() - d.press_pos.y()) < 2.0:
+            return
+        d.moved = True
+        if d.part == "label" or self.controller.read_only:
+            return
+        m = d.original
+        p = project_to_plane(d.view.widget_to_lps(pos), m.points[0], m.plane.normal)
+        if d.handle is None:
+            pts = translate(m.points, p - d.start_lps)
+        else:
+            pts = edit_handle(m.kind, m.points, d.handle, p, m.plane.normal)
+        self.overlay.set_preview(self._with_points(m, pts, d.view))
+        self.update_views()
+
+    def _with_points(self, m: Measurement, points: Sequence[np.ndarray], view: SliceView) -> Measurement:
+        new = m.model_copy(update={"points": [tuple(float(c) for c in p) for p in points]})
+        vol = view.volume()
+        if (m.kind in ROI_KINDS or m.kind == "probe") and vol is not None:
+            with contextlib.suppress(ValueError):  # an oblique plane: keep the old statistics
+                new = new.model_copy(update={"stats": compute_stats(new, vol)})
+        return new
+
+    def _finish_drag(self) -> None:
+        d = self._drag
+        self._drag = None
+        if d is None:
+            return
+        preview = self.overlay.preview(d.original.id)
+        self.overlay.clear_preview(d.original.id)
+        if d.moved and d.part != "label":
+            if self.controller.read_only:
+                self.session.notify(READ_ONLY_MESSAGE, "warning")
+            elif preview is not None and preview.points != d.original.points:
+                name = kind_name(d.original.kind)
+                text = f"Move {name} handle" if d.handle is not None else f"Move {name}"
+                try:
+                    self.controller.update(d.original.id, text, points=list(preview.points), stats=preview.stats)
+                except ValueError as exc:
+                    self.session.notify(f"The {name} was not changed: {exc}", "warning")
+        self.update_views()
+
+    def cancel_drag(self) -> None:
+        """Esc during a drag: the measurement goes back to where it was (nothing is recorded)."""
+        if self._drag is not None:
+            self.overlay.clear_preview(self._drag.original.id)
+            self._drag = None
+        self.update_views()
+
+    def _on_changed(self, collection: str, obj_id: str) -> None:
+        if (collection == "measurements" and self._drag is not None and self._drag.original.id == obj_id
+                and all(m.id != obj_id for m in self.controller.case.measurements)):
+            self.cancel_drag()
+
+    # -- commands --------------------------------------------------------------------------------------
+    def delete(self, measurement_id: str) -> bool:
+        """Remove a measurement (one undoable "Delete <kind>")."""
+        try:
+            m = self.controller.case.measurement(measurement_id)
+        except KeyError:
+            return False
+        try:
+            self.controller.remove(measurement_id, f"Delete {kind_name(m.kind)}")
+        except ValueError as exc:
+            self.session.notify(f"The {kind_name(m.kind)} was not deleted: {exc}", "warning")
+            return False
+        self.update_views()
+        return True
+
+    def set_label(self, measurement_id: str, text: str) -> bool:
+        """Relabel a measurement (one undoable "Rename measurement"); nothing happens when unchanged."""
+        try:
+            m = self.controller.case.measurement(measurement_id)
+        except KeyError:
+            return False
+        text = text.strip()
+        if text == m.label:
+            return False
+        try:
+            self.controller.update(measurement_id, "Rename measurement", label=text)
+        except ValueError as exc:
+            self.session.notify(f"The label was not changed: {exc}", "warning")
+            return False
+        return True
+
+    def rename(self, measurement_id: str, view: SliceView | None = None) -> LabelEditor | None:
+        """Edit a measurement's label in place on a view that shows it (None when no view shows it)."""
+        if self.controller.read_only:
+            self.session.notify(READ_ONLY_MESSAGE, "warning")
+            return None
+        try:
+            m = self.controller.case.measurement(measurement_id)
+        except KeyError:
+            return None
+        target = self.view_showing(measurement_id, view)
+        if target is None:
+            return None
+        shape = self.overlay.shape_of(target, measurement_id)
+        rect = shape.label_rect.toAlignedRect() if shape is not None else QRect(target.width() // 3,
+                                                                               target.height() // 3, 200, 20)
+        if self.label_editor is not None:
+            with contextlib.suppress(RuntimeError):  # already deleted
+                self.label_editor._close(False)
+        self.label_editor = LabelEditor(target, m.label, rect, lambda text: self.set_label(measurement_id, text))
+        return self.label_editor
+
+    def assign_finding(self, measurement_id: str, finding_id: str | None) -> bool:
+        try:
+            m = self.controller.case.measurement(measurement_id)
+        except KeyError:
+            return False
+        if m.finding_id == finding_id:
+            return False
+        try:
+            self.controller.update(measurement_id, "Assign measurement to finding", finding_id=finding_id)
+        except ValueError as exc:
+            self.session.notify(f"The finding was not changed: {exc}", "warning")
+            return False
+        return True
+
+    def fill_context_menu(self, ev: ViewEvent, menu: QMenu) -> None:
+        """Measurement actions at the top of a view's context menu when one is under the mouse."""
+        view = ev.view
+        if view.volume() is None or not self.enabled(view):
+            return
+        hit = self.overlay.hit_test(view, ev.pos)
+        if hit is None:
+            return
+        self.controller.select(hit.measurement_id)
+        self.measurement_actions(hit.measurement_id, menu, view)
+
+    def measurement_actions(self, measurement_id: str, menu: QMenu, view: SliceView | None = None,
+                            at_top: bool = True) -> None:
+        """Title, Rename, Delete and Assign to Finding for ``measurement_id`` (the view and panel menus)."""
+        m = self.controller.case.measurement(measurement_id)
+        first = menu.actions()[0] if at_top and menu.actions() else None
+
+        def put(action: QAction) -> None:
+            if first is not None:
+                menu.insertAction(first, action)
+            else:
+                menu.addAction(action)
+
+        title = QAction(f"{kind_title(m.kind)}: {value_lines(m)[0]}", menu)
+        title.setEnabled(False)
+        put(title)
+        rename = QAction("Rename\u2026", menu)
+        rename.setShortcut(QKeySequence(Qt.Key_F2))
+        rename.setShortcutVisibleInContextMenu(True)
+        rename.setShortcutContext(Qt.WidgetShortcut)
+        rename.setObjectName("measurement_rename")
+        rename.triggered.connect(lambda: self.rename(measurement_id, view))
+        put(rename)
+        delete = QAction("Delete", menu)
+        delete.setShortcut(QKeySequence(QKeySequence.Delete))
+        delete.setShortcutVisibleInContextMenu(True)
+        delete.setShortcutContext(Qt.WidgetShortcut)
+        delete.setObjectName("measurement_delete")
+        delete.triggered.connect(lambda: self.delete(measurement_id))
+        put(delete)
+        findings = self.controller.case.findings
+        sub = QMenu("Assign to Finding", menu)
+        sub.setObjectName("measurement_assign")
+        none = sub.addAction("No finding", lambda: self.assign_finding(measurement_id, None))
+        none.setCheckable(True)
+        none.setChecked(m.finding_id is None)
+        if findings:
+            sub.addSeparator()
+        for i, f in enumerate(findings):
+            text = (f.label or f"Finding {i + 1}") + (f"  ({f.levels_text})" if f.levels_text else "")
+            a = sub.addAction(text, lambda fid=f.id: self.assign_finding(measurement_id, fid))
+            a.setCheckable(True)
+            a.setChecked(m.finding_id == f.id)
+        sub.setEnabled(bool(findings) or m.finding_id is not None)
+        if first is not None:
+            menu.insertMenu(first, sub)
+            menu.insertSeparator(first)
+        else:
+            menu.addMenu(sub)
+        if self.controller.read_only:
+            for a in (rename, delete):
+                a.setEnabled(False)
+            sub.setEnabled(False)
+
+
+__all__ = [
+    "AngleTool",
+    "BidirectionalTool",
+    "CcExtentTool",
+    "CobbAngleTool",
+    "EllipseRoiTool",
+    "FreehandRoiTool",
+    "LabelEditor",
+    "LengthTool",
+    "MeasureSession",
+    "MeasurementEditor",
+    "MeasurementTool",
+    "PolygonRoiTool",
+    "ProbeTool",
+    "measurement_tools",
+]
