@@ -11,6 +11,7 @@ from imaging.case.model import (
     SinsAssessment,
     VertebralLabel,
 )
+from imaging.spine.bilsky import BILSKY_GRADE_INFO
 from imaging.spine.levels import STANDARD_LEVELS
 from imaging.spine.spine_map import MAP_SECTORS, assign_lanes, build_spine_map, level_centre, map_sector
 
@@ -84,7 +85,7 @@ def test_finding_levels_sectors_bilsky_and_sins():
     tip = m.tooltip("T6")
     assert "T6 (thoracic)" in tip and "Labelled (detected) at LPS (1.0, 40.0, -3.0) mm" in tip
     assert "DDLPS (T5\u2013T6): vertebral body, right pedicle, paraspinal soft tissue and psoas" in tip
-    assert "Bilsky 3 \u2014 Spinal cord compression, without CSF visible around the cord" in tip
+    assert f"Bilsky 3 \u2014 {BILSKY_GRADE_INFO['3'].definition}" in tip
     assert "Not labelled on this series" in m.tooltip("L1")
 
 
