@@ -232,14 +232,18 @@ def test_thoracic_worst_compression_truth() -> None:
     assert abs(residual["dimensions_mm"]["lr"] - 17) <= 0.6 and abs(residual["dimensions_mm"]["ap"] - 9) <= 0.6
 
 
-def test_scan_lists_every_series() -> None:
-    """`spinecase info sample_dicoms` relies on `imaging.scan_series` finding every series."""
-    from imaging import scan_series
+def test_spinecase_info_json_lists_every_series() -> None:
+    """`spinecase info sample_dicoms --json` lists every series of the five cases, CT and MR."""
+    import sys
 
-    try:
-        found = scan_series(SAMPLES)
-    except NotImplementedError:
-        pytest.skip("imaging.scan_series is not implemented yet")
-    uids = {s.series_uid for s in found}
+    root = SAMPLES.parent
+    out = subprocess.run([sys.executable, "-m", "app.cli", "info", str(SAMPLES), "--json", "--headers-only"],
+                         cwd=root, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    listed = json.loads(out.stdout)
+    uids = {s["series_uid"] for s in listed["series"]}
     expected = {s["series_uid"] for c in CASE_NAMES for s in _truth(c)["series"]}
-    assert expected <= uids
+    assert expected == uids
+    assert {s["modality"] for s in listed["series"]} == {"CT", "MR"}
+    # Only the JSON and README files beside the images are skipped, never an image.
+    assert all(Path(s["path"]).suffix in (".json", ".md") for s in listed["skipped"]), listed["skipped"]
