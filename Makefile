@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-SAMPLE := sample_dicoms/thoracic_ddlps
+SAMPLE := sample_dicoms/thoracic_ddlps/case.spinecase.json
 
 .PHONY: run test bench samples lint sysdeps-run sysdeps-test clean screenshots
 

@@ -15,6 +15,7 @@ Hooks for feature modules (installed from app/features.py, each in its own file)
     window.show_message(text, "warning")         # non-modal message bar above the views
     window.title_parts.append(fn)                # fn() -> str shown in the window title (the case name)
     window.close_guards.append(fn)               # fn() -> bool before closing; False keeps the window open
+                                                 # (then aboutToClose() is emitted: release files, locks)
     signals: volumeLoaded(Volume), seriesShown(Volume), activeViewChanged(SliceView), layoutChanged(str)
 
 Loading runs in worker threads (app/loading.py): scan -> pick a series -> load with a progress bar and a
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
     activeViewChanged = Signal(object)
     layoutChanged = Signal(str)
     busyChanged = Signal(bool)
+    aboutToClose = Signal()  # every close guard agreed: the window closes now
 
     def __init__(self, settings: Settings | None = None, restore_state: bool = True,
                  install_features: bool = True) -> None:
@@ -790,6 +792,7 @@ class MainWindow(QMainWindow):
             if not guard():
                 event.ignore()
                 return
+        self.aboutToClose.emit()
         self.jobs.cancel_all()
         self.jobs.wait_all(5000)
         self.settings.save_window(self.saveGeometry(), self.saveState())

@@ -107,3 +107,11 @@ class Settings:
 
     def set_reader_name(self, name: str) -> None:
         self.set_value("reader/name", name.strip())
+
+    # -- where the settings live ---------------------------------------------------------------------------
+    def file_path(self) -> Path | None:
+        """The INI file these settings are kept in (tests, kiosks, ``SPINECASE_SETTINGS``); None when they
+        live in the platform's native store or only in memory."""
+        if self._qs is not None and self._qs.format() == QSettings.IniFormat:
+            return Path(self._qs.fileName())
+        return None

@@ -173,7 +173,10 @@ def check_sr(case: Case, path: Path, skipped: dict[str, str]) -> None:
         got = sorted(round(x.value, 6) for x in g.get_measurements())
         want = sorted(round(v.value, 6) for v in m.values() if v.name != "length" or m.kind != "cc_extent")
         assert got == want, (m.kind, got, want)
-    ref_sops = {str(item.ReferencedSOPInstanceUID) for s in sr.CurrentRequestedProcedureEvidenceSequence
+    # Instances of the SR's own study are current evidence; those of other studies (a case with CT and MR
+    # studies) are pertinent other evidence.
+    evidence = [*sr.CurrentRequestedProcedureEvidenceSequence, *getattr(sr, "PertinentOtherEvidenceSequence", [])]
+    ref_sops = {str(item.ReferencedSOPInstanceUID) for s in evidence
                 for se in s.ReferencedSeriesSequence for item in se.ReferencedSOPSequence}
     for m in exported:
         if m.sop_instance_uid:
@@ -185,6 +188,19 @@ def check_sr(case: Case, path: Path, skipped: dict[str, str]) -> None:
         assert evals["BILSKY"] == f.bilsky.grade
         sites = [s.value.value for s in g.finding_sites]
         assert sites == [level_code(lv).value for lv in f.level_range.levels]  # type: ignore[union-attr]
+
+
+def test_sr_bilsky_codes_are_valid_for_every_grade() -> None:
+    """Each grade's coded concept is one highdicom accepts (CodeMeaning is LO: at most 64 characters)."""
+    import highdicom as hd
+
+    from imaging.case.export_sr import _BILSKY_MEANINGS
+    from imaging.spine.bilsky import BILSKY_GRADES
+
+    assert list(_BILSKY_MEANINGS) == list(BILSKY_GRADES)
+    for grade, meaning in _BILSKY_MEANINGS.items():
+        assert len(meaning) <= 64 and grade in meaning
+        hd.sr.CodedConcept(value=f"BILSKY-{grade}", scheme_designator="99SPINECASE", meaning=meaning)
 
 
 def test_sr_level_codes() -> None:

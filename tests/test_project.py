@@ -49,7 +49,7 @@ def test_makefile_targets_do_what_the_readme_says() -> None:
     text = out.stdout
     assert ".ci/system-packages test" in text and ".ci/system-packages run" in text
     assert "QT_QPA_PLATFORM=offscreen" in text and "pytest" in text
-    assert "spinecase open sample_dicoms/thoracic_ddlps --layout spine" in text
+    assert "spinecase open sample_dicoms/thoracic_ddlps/case.spinecase.json --layout spine" in text
     assert "benchmarks/bench_load.py" in text
 
 

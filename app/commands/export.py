@@ -1,6 +1,7 @@
-"""`spinecase export CASE [--csv FILE] [--findings-csv FILE] [--sr FILE] [--report FILE.html]`.
+"""`spinecase export CASE [--csv FILE] [--findings-csv FILE] [--sr FILE] [--report FILE.html|FILE.pdf]`.
 
-Writes the exports of a case file (Qt-free; PDF comes from the app through Qt). The case's series are found
+Writes the exports of a case file. Qt-free except for a PDF report, which is printed through Qt's PDF writer
+(:mod:`app.report_pdf`, imported only then, with an offscreen application). The case's series are found
 through their path hints relative to the case file, or in ``--search`` folders.
 """
 
@@ -11,7 +12,8 @@ import sys
 from pathlib import Path
 
 NAME = "export"
-HELP = "export a case file as CSV (per measurement value, per finding), DICOM SR (TID 1500) and an HTML report"
+HELP = ("export a case file as CSV (per measurement value, per finding), DICOM SR (TID 1500) and an HTML or PDF "
+        "report")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", type=Path, metavar="FILE", help="one row per measurement value")
     parser.add_argument("--findings-csv", type=Path, metavar="FILE", help="one row per finding")
     parser.add_argument("--sr", type=Path, metavar="FILE", help="DICOM Comprehensive 3D SR measurement report")
-    parser.add_argument("--report", type=Path, metavar="FILE.html", help="printable HTML report with key images")
+    parser.add_argument("--report", type=Path, metavar="FILE.html|FILE.pdf",
+                        help="report with key images: HTML (one file) or PDF (A4), by the file's extension")
     parser.add_argument("--search", type=Path, action="append", default=[], metavar="FOLDER",
                         help="also look for the case's DICOM series here (repeatable)")
 
@@ -30,10 +33,6 @@ def run(args: argparse.Namespace) -> int:
 
     if not (args.csv or args.findings_csv or args.sr or args.report):
         print("spinecase export: nothing to do: give --csv, --findings-csv, --sr and/or --report", file=sys.stderr)
-        return 2
-    if args.report is not None and args.report.suffix.lower() == ".pdf":
-        print("spinecase export: PDF reports are made by the app (File > Export); write --report FILE.html here",
-              file=sys.stderr)
         return 2
     try:
         case = load_case(args.case)
@@ -70,7 +69,16 @@ def run(args: argparse.Namespace) -> int:
                           | {c.series_instance_uid for f in case.findings for c in f.contours
                              if c.series_instance_uid})
             volumes, problems = load_case_volumes(case, args.case, uids, args.search)
-            atomic_write(args.report, build_html_report(case, volumes, problems).encode("utf-8"))
+            html = build_html_report(case, volumes, problems)
+            if args.report.suffix.lower() == ".pdf":
+                from app.application import create_application
+
+                create_application(headless=True)
+                from app.report_pdf import html_to_pdf
+
+                html_to_pdf(html, args.report)
+            else:
+                atomic_write(args.report, html.encode("utf-8"))
             print(f"wrote {args.report}")
             for uid, why in problems.items():
                 print(f"  series {uid} has no key images: {why}", file=sys.stderr)

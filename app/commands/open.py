@@ -1,8 +1,10 @@
 """`spinecase open PATH... [--series S] [--layout NAME] [--screenshot FILE]`: the viewer.
 
 PATH is a folder (searched recursively), one or more DICOM files, a DICOMDIR, or a case file
-``*.spinecase.json`` (opened by the case feature's path handler once installed; see
-``MainWindow.register_path_handler``). ``--series`` picks the series shown first: a SeriesInstanceUID, a
+``*.spinecase.json``: the case feature (app/feature_case.py, a path handler, see
+``MainWindow.register_path_handler``) opens the case -- labels, findings, measurements, grades, report data --
+and loads its series from their path hints relative to the case file. With ``--screenshot`` the case is opened
+read-only (no lock, no recovery file). ``--series`` picks the series shown first: a SeriesInstanceUID, a
 series number, or part of a series description. With ``--screenshot FILE`` the window loads the data,
 renders itself to a PNG and exits (0 when the series loaded; 1 otherwise); it runs offscreen when there is
 no display and never touches the user's settings.

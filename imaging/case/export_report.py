@@ -262,7 +262,12 @@ def build_html_report(case: Case, volumes: Mapping[str, Volume] | None = None,
 
     if case.vertebral_labels:
         w("<h2>Vertebral labels</h2><p>")
-        w(", ".join(f"{_e(lab.label)} ({_e(lab.source)})" for lab in case.vertebral_labels))
+        # one entry per level and source, cranial to caudal (a level labelled on several series is listed once)
+        from imaging.spine.levels import level_index
+
+        pairs = sorted(dict.fromkeys((lab.label, lab.source) for lab in case.vertebral_labels),
+                       key=lambda p: level_index(p[0]))
+        w(", ".join(f"{_e(lv)} ({_e(src)})" for lv, src in pairs))
         w("</p>")
     if case.audit:
         w("<h2>Audit trail (last 15 entries)</h2><table><tr><th>When (UTC)</th><th>Who</th><th>What</th></tr>")

@@ -38,6 +38,7 @@ from imaging import measure
 from imaging.case.analysis import level_at_point
 from imaging.case.model import ROI_KINDS, Case, Finding, Measurement
 from imaging.case.sources import series_headers
+from imaging.spine.bilsky import BILSKY_GRADE_INFO
 from imaging.spine.levels import LevelRange
 
 __all__ = ["LOCAL_SCHEME", "SrExport", "build_sr", "level_code", "write_sr"]
@@ -55,14 +56,9 @@ BILSKY_SUGGESTED_CONCEPT = _local("BILSKYSUG", "Bilsky grade suggested from cont
 SINS_CONCEPT = _local("SINS", "Spinal instability neoplastic score total")
 CC_EXTENT_CONCEPT = _local("CCEXTENT", "Craniocaudal extent")
 VOXEL_COUNT_CONCEPT = _local("VOXELCOUNT", "Number of voxels in region")
-_BILSKY_MEANINGS = {
-    "0": "Bilsky grade 0: bone-only disease",
-    "1a": "Bilsky grade 1a: epidural impingement without deformation of the thecal sac",
-    "1b": "Bilsky grade 1b: deformation of the thecal sac without spinal cord abutment",
-    "1c": "Bilsky grade 1c: deformation of the thecal sac with spinal cord abutment",
-    "2": "Bilsky grade 2: spinal cord compression with CSF visible",
-    "3": "Bilsky grade 3: spinal cord compression without CSF visible",
-}
+# Code meanings are LO values (at most 64 characters), so they carry the grade's short name from the one
+# place the scale is defined; the full definitions are too long for a code meaning.
+_BILSKY_MEANINGS = {g: f"Bilsky grade {g}: {info.short_name}" for g, info in BILSKY_GRADE_INFO.items()}
 
 _UNITS = {
     "mm": codes.UCUM.Millimeter, "mm2": codes.UCUM.SquareMillimeter, "deg": codes.UCUM.Degree,

@@ -632,4 +632,9 @@ def write_built_case(case: PhantomCase, out_root: Path | str) -> Path:
     report = {"case": name, **defn.report}
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(case.truth, indent=1) + "\n", encoding="utf-8")
+    # The reference annotation as a case file (case.spinecase.json), built from report.json and truth.json
+    # through the same code the viewer uses; imported here to keep imaging.case out of the generator's import.
+    from imaging.case.sample_case import write_sample_case
+
+    write_sample_case(out)
     return out
