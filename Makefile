@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SAMPLE := sample_dicoms/thoracic_ddlps/case.spinecase.json
 
-.PHONY: run test bench samples lint sysdeps-run sysdeps-test clean screenshots
+.PHONY: run test bench samples screenshots lint sysdeps-run sysdeps-test clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 
 samples: $(STAMP)
 	$(BIN)/python -m imaging.phantom sample_dicoms
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python docs/make_screenshots.py docs/screenshots
+	SPINECASE_SCREENSHOTS=full QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/test_measure_gui_screenshot.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check app imaging widgets tests benchmarks

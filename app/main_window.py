@@ -347,6 +347,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         if self._panel_docks and area == Qt.RightDockWidgetArea:
             self.tabifyDockWidget(self._panel_docks[0], dock)
+            self._panel_docks[0].raise_()  # tabifying brings the newcomer forward; keep the first panel shown
         self._panel_docks.append(dock)
         self.view_menu.addAction(dock.toggleViewAction())
         return dock

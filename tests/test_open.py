@@ -375,3 +375,14 @@ def test_window_state_and_recent_files_persist(qtbot, tmp_path, ct_folder):
     assert w2.settings.window_geometry() is not None
     w2._fill_recent_menu()
     assert str(ct_folder) in [a.text() for a in w2.recent_menu.actions()]
+
+
+def test_first_annotation_panel_is_the_one_shown(window, qtbot):
+    """Each feature adds a tabbed panel; the first one stays in front, not whichever came last."""
+    docks = window._panel_docks
+    if len(docks) < 2:
+        pytest.skip("needs at least two annotation panels installed")
+    window.show()
+    qtbot.waitExposed(window)
+    shown = [d.windowTitle() for d in docks if not d.visibleRegion().isEmpty()]
+    assert shown == [docks[0].windowTitle()], shown
