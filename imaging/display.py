@@ -41,6 +41,7 @@ intersection line (reference lines, MPR cursor) in this plane's display pixels.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -213,7 +214,9 @@ class Windower:
             self._out32 = np.empty(plane.shape, dtype=np.uint32)
         lut32 = self.lut_rgb32()
         if lut32 is not None:
-            np.take(lut32, plane.view(self._index_dtype), out=self._out32, mode="clip")
+            # "wrap" never wraps here (the table has one entry per value of the unsigned index type) and
+            # skips numpy's bounds handling: the fastest mode.
+            np.take(lut32, plane.view(self._index_dtype), out=self._out32, mode="wrap")
         else:
             np.take(GREY_TO_RGB32, self.apply(plane), out=self._out32, mode="clip")
         return self._out32
@@ -230,7 +233,7 @@ class Windower:
             out = self._out_for(plane.shape)
         lut = self.lut()
         if lut is not None:
-            np.take(lut, plane.view(self._index_dtype), out=out, mode="clip")
+            np.take(lut, plane.view(self._index_dtype), out=out, mode="wrap")  # see apply_rgb32
             return out
         # Arithmetic path (float, int32...): y = (x - lo) * k, clipped; NaN -> 0.
         if self._scratch is None or self._scratch.shape != plane.shape:
@@ -453,8 +456,15 @@ def screen_matrix(geometry: PlaneGeometry) -> np.ndarray:
 def edge_letters(geometry: PlaneGeometry) -> dict[str, str]:
     """Orientation letters for the ``left``, ``right``, ``top`` and ``bottom`` edges of the drawn plane."""
     e1, e2 = screen_axes(geometry)
-    return {"left": orientation_letters(-e1), "right": orientation_letters(e1),
-            "top": orientation_letters(-e2), "bottom": orientation_letters(e2)}
+    # Cached on the (rounded) screen axes: they change when the plane turns, not when the slice moves.
+    return dict(_edge_letters(tuple(np.round(e1, 5).tolist()), tuple(np.round(e2, 5).tolist())))
+
+
+@functools.lru_cache(maxsize=256)
+def _edge_letters(e1: tuple[float, ...], e2: tuple[float, ...]) -> tuple[tuple[str, str], ...]:
+    a, b = np.asarray(e1), np.asarray(e2)
+    return (("left", orientation_letters(-a)), ("right", orientation_letters(a)),
+            ("top", orientation_letters(-b)), ("bottom", orientation_letters(b)))
 
 
 def view_transform(matrix: np.ndarray, image_size: tuple[int, int], widget_size: tuple[float, float],

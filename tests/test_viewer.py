@@ -370,3 +370,28 @@ def test_hover_reports_value_lps_and_voxel(view, qtbot):
     assert info.value == 123 and info.unit == "HU" and info.voxel is not None
     text = info.text()
     assert "HU 123" in text and "LPS (" in text and "voxel" in text
+
+
+def test_scrolling_draws_fast_then_settles_smoothed(view, qtbot):
+    """While the slice changes, frames skip interpolation; SETTLE_MS later the same slice is redrawn
+    smoothed (interactive rendering). A still image is always the interpolated one."""
+    from widgets.slice_view import SETTLE_MS
+
+    vol = make_volume("axial", shape=(30, 12, 10))  # few, large pixels: interpolation shows
+    vol.array[...] = np.random.default_rng(0).integers(-200, 300, vol.array.shape)
+    view.set_volume(vol, "axial")
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(view.is_settled, timeout=2000)
+    settled_before = view.grab().toImage()
+    wheel(view, 1)
+    assert not view.is_settled()
+    moving = view.grab().toImage()
+    qtbot.waitUntil(view.is_settled, timeout=SETTLE_MS * 10)
+    view.repaint()
+    settled_after = view.grab().toImage()
+    wheel(view, -1)  # back to the first slice, then wait: identical to the first settled picture
+    qtbot.waitUntil(view.is_settled, timeout=SETTLE_MS * 10)
+    view.repaint()
+    assert view.grab().toImage() == settled_before
+    assert moving != settled_after  # same slice, nearest-neighbour vs bilinear

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -60,6 +60,7 @@ from widgets.window_level import WindowLevel
 _log = logging.getLogger(__name__)
 BACKGROUND = QColor(0, 0, 0)
 ZOOM_MIN, ZOOM_MAX = 0.1, 40.0
+SETTLE_MS = 150  # after the last slice/window/zoom/pan change, redraw with interpolation
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,14 @@ class SliceView(QWidget):
         self.show_reference_lines = True
         self.show_overlays = True
         self.smooth = True  # bilinear interpolation when drawing (as OHIF/Slicer)
+        # Interactive rendering (as VTK/3D Slicer do): while the slice, window, zoom or pan is changing,
+        # frames are drawn without interpolation (about half the cost); SETTLE_MS after the last change the
+        # view redraws smoothed. Scrolling stays fluid and a still image is always interpolated.
+        self._interactive = False
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self._settle)
         self.active = False  # drawn with a highlighted border when it is the main window's active view
         self.placeholder = "Open a folder or drop DICOM files here"
         self.corner_providers: list[tuple[str, Callable[[OverlayContext], str | None]]] = []
@@ -213,6 +222,7 @@ class SliceView(QWidget):
         k = self._clamp(k)
         if k != self._k:
             self._k = k
+            self._interacting()
             self.sliceChanged.emit(k)
             self.viewChanged.emit()
             self.update()
@@ -269,6 +279,7 @@ class SliceView(QWidget):
         self._zoom = zoom
         after = self.display_to_widget(before)
         self._pan = (self._pan[0] + anchor.x() - after.x(), self._pan[1] + anchor.y() - after.y())
+        self._interacting()
         self.viewChanged.emit()
         self.update()
 
@@ -277,6 +288,7 @@ class SliceView(QWidget):
 
     def pan_by(self, dx: float, dy: float) -> None:
         self._pan = (self._pan[0] + dx, self._pan[1] + dy)
+        self._interacting()
         self.viewChanged.emit()
         self.update()
 
@@ -362,7 +374,22 @@ class SliceView(QWidget):
     # Painting (hot path)
     # ------------------------------------------------------------------------------------------------
     def _on_window_changed(self) -> None:
+        self._interacting()
         self.update()
+
+    def _interacting(self) -> None:
+        """Something the user drives changed: draw without interpolation until it settles."""
+        self._interactive = True
+        self._settle_timer.start()
+
+    def _settle(self) -> None:
+        self._interactive = False
+        if self.smooth:
+            self.update()
+
+    def is_settled(self) -> bool:
+        """True when the view is drawn at full quality (no change in the last ``SETTLE_MS``)."""
+        return not self._interactive
 
     def frame(self) -> QImage | None:
         """The current plane as an RGB32 QImage over the windower's buffer (valid until the next frame)."""
@@ -376,7 +403,9 @@ class SliceView(QWidget):
             self._frame = self._windower.apply_rgb32(plane)
             h, w = self._frame.shape
             # No copy: the QImage reads the windower's buffer, which lives until the next frame.
-            self._qimage = QImage(self._frame.data, w, h, 4 * w, QImage.Format_RGB32)
+            # Opaque 0xFFgggggg pixels are also valid premultiplied ARGB, the raster engine's native format:
+            # drawn scaled without a per-frame conversion.
+            self._qimage = QImage(self._frame.data, w, h, 4 * w, QImage.Format_ARGB32_Premultiplied)
             self._frame_key = key
         return self._qimage
 
@@ -394,7 +423,7 @@ class SliceView(QWidget):
         t = self.display_transform()
         self._fill_background(p, t, img)
         p.setTransform(t)
-        p.setRenderHint(QPainter.SmoothPixmapTransform, self.smooth)
+        p.setRenderHint(QPainter.SmoothPixmapTransform, self.smooth and not self._interactive)
         p.drawImage(QRectF(-0.5, -0.5, img.width(), img.height()), img)
         p.resetTransform()
         p.setRenderHint(QPainter.SmoothPixmapTransform, False)
