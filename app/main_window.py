@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.case = CaseController(self.undo_stack, reader=self.settings.reader_name(), parent=self)
         self.tools = ToolRegistry()
         self.jobs = JobRunner(self)
+        self.jobs.jobEnded.connect(self._refresh_progress)
         self._tool_actions: dict[str, QAction] = {}
         self._tool_group = QActionGroup(self)
         self._tool_group.setExclusive(True)
@@ -536,7 +537,8 @@ class MainWindow(QMainWindow):
         extra = [t for fn in self.title_parts if (t := fn())]
         md = vol.metadata if vol is not None else None
         who = (format_person_name(md.patient_name) or md.patient_id) if md is not None else ""
-        parts = ["SpineCase", *extra] + [p for p in (who, md.series_description if md else "") if p]
+        parts = [*extra] + [p for p in (who, md.series_description if md else "") if p]
+        # Qt appends the application display name ("SpineCase") itself; an empty title shows just that.
         self.setWindowTitle(" \u2014 ".join(parts))
 
     def refresh_title(self) -> None:
@@ -746,8 +748,13 @@ class MainWindow(QMainWindow):
     def _on_job_done(self, job: Job) -> None:
         if job is self._load_job:
             self._load_job = None
-        visible = [j for j in self.jobs.jobs() if j is not job and j.label != "Thumbnails"]
-        if not visible:
+        self._refresh_progress()
+
+    def _refresh_progress(self, *_args: object) -> None:
+        """Show the progress bar and Cancel exactly while a job the user waits for is running. A job that
+        has ended but whose thread has not yet been reaped (still in ``jobs``) no longer counts."""
+        waiting = [j for j in self.jobs.jobs() if j.state == "running" and j.label != "Thumbnails"]
+        if not waiting:
             self._set_progress_visible(False)
             QTimer.singleShot(0, lambda: self.busyChanged.emit(self.is_busy()))
 
