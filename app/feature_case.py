@@ -59,6 +59,7 @@ from imaging.case.store import (
     CaseLocked,
     find_recovery,
     load_case,
+    pid_alive,
     read_lock,
     recovery_path,
     write_recovery,
@@ -112,18 +113,6 @@ def case_display_name(path: Path | None) -> str:
     if stem.lower() in ("case", "") and path.parent.name:
         return f"{path.parent.name}/{stem}"
     return stem
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def default_recovery_dir(settings: object) -> Path | None:
@@ -828,7 +817,7 @@ class CaseFeature(QObject):
             for f in self.recovery_dir.glob(f"{UNTITLED_PREFIX}*{CASE_SUFFIX}.recovery"):
                 pid_text = f.name[len(UNTITLED_PREFIX):].split("-", 1)[0]
                 pid = int(pid_text) if pid_text.isdigit() else 0
-                if pid == os.getpid() or _pid_alive(pid):
+                if pid == os.getpid() or pid_alive(pid):
                     continue  # this session's, or another running SpineCase's
                 with contextlib.suppress(OSError):
                     out.append(("untitled", f, None, f.stat().st_mtime))

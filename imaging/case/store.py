@@ -437,7 +437,8 @@ def read_lock(case_path: str | Path) -> LockInfo | None:
         return LockInfo(0, "", "", "")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (used for stale locks and recovery files)."""
     if pid <= 0:
         return False
     try:
@@ -517,7 +518,7 @@ class CaseLock:
         if holder.pid == 0:  # unreadable lock
             return age > 60
         if holder.host == socket.gethostname():
-            return not _pid_alive(holder.pid)
+            return not pid_alive(holder.pid)
         return age > stale_after_s
 
     def refresh(self) -> None:
