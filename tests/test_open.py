@@ -12,13 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
 from imaging.errors import LoadCancelled, LoadError
+from tests import dicom_factory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,52 +36,14 @@ def phantom(n: int, rows: int, cols: int) -> np.ndarray:
     return vol
 
 
-def write_series(folder: str | Path, n: int = 24, rows: int = 48, cols: int = 40, modality: str = "CT",
-                 orientation: str = "axial", spacing: tuple[float, float] = (0.8, 0.8), thickness: float = 2.5,
-                 description: str | None = None) -> list[Path]:
-    """Write a DICOM series (one file per slice) and return the file paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    study, series, frame = generate_uid(), generate_uid(), generate_uid()
-    if orientation == "axial":
-        iop, step = [1, 0, 0, 0, 1, 0], np.array([0, 0, -thickness])  # head first: slices go down
-        data = phantom(n, rows, cols)
-    else:  # sagittal: rows run A->P, columns S->I; slices right to left
-        iop, step = [0, 1, 0, 0, 0, -1], np.array([thickness, 0, 0])
-        data = np.clip(phantom(rows, cols, n).transpose(2, 1, 0) + 1000, 0, 3000).astype(np.int16)[:, ::-1, :]
-        data = np.ascontiguousarray(data[:, :rows, :cols])
-    origin = np.array([-cols * spacing[1] / 2, -rows * spacing[0] / 2, 100.0])
-    paths = []
-    for k in range(n):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CTImageStorage if modality == "CT" else MRImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        path = folder / f"IM{k:04d}.dcm"
-        ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-        ds.SOPClassUID = meta.MediaStorageSOPClassUID
-        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-        ds.PatientName, ds.PatientID = "PHANTOM^SPINE", "SC-0001"
-        ds.PatientSex, ds.PatientAge = "F", "061Y"
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-        ds.StudyDate, ds.StudyDescription = "20240102", "CT THORACIC SPINE"
-        ds.Modality = modality
-        ds.SeriesNumber = 3 if modality == "CT" else 5
-        ds.SeriesDescription = description or ("Axial bone 2.5mm" if modality == "CT" else "T2 SAG")
-        ds.InstanceNumber = k + 1
-        ds.ImagePositionPatient = [float(v) for v in origin + k * step]
-        ds.ImageOrientationPatient = iop
-        ds.PixelSpacing = list(spacing)
-        ds.SliceThickness = thickness
-        ds.Rows, ds.Columns = rows, cols
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-        if modality == "CT":
-            ds.RescaleIntercept, ds.RescaleSlope = 0, 1
-        ds.PixelData = np.ascontiguousarray(data[k]).astype(np.int16).tobytes()
-        ds.save_as(path, enforce_file_format=True)
-        paths.append(path)
-    return paths
+def write_series(folder: str | Path, n: int = 24, rows: int = 48, cols: int = 40,
+                 spacing: tuple[float, float] = (0.8, 0.8), thickness: float = 2.5) -> list[Path]:
+    """An axial head-first CT of the small phantom above (one file per slice); returns the file paths."""
+    truth = dicom_factory.write_series(
+        Path(folder), shape=(n, rows, cols), spacing=spacing, step=(0.0, 0.0, -thickness),
+        origin=(-cols * spacing[1] / 2, -rows * spacing[0] / 2, 100.0), values=phantom(n, rows, cols),
+        rescale=(1.0, 0.0), unsigned=False, description="Axial bone 2.5mm")
+    return truth["files"]
 
 
 # ---------------------------------------------------------------------------------------------------------
