@@ -37,14 +37,14 @@ bench: $(STAMP)
 	@if [ -f benchmarks/bench_render.py ]; then QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_render.py; fi
 
 samples: $(STAMP)
-	$(BIN)/python -m imaging.phantom sample_dicoms
+	$(BIN)/python -m tools.phantom sample_dicoms
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python docs/make_screenshots.py docs/screenshots
 	SPINECASE_SCREENSHOTS=full QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/test_measure_gui_screenshot.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check app imaging widgets tests benchmarks
+	$(BIN)/ruff check app imaging widgets tests benchmarks tools docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .bench_data

@@ -13,7 +13,7 @@ grabbing the window, so the pictures always show what the current code does:
   the suggested grade (issue 7).
 
 The measurement screenshot comes from ``SPINECASE_SCREENSHOTS=full pytest tests/test_measure_gui_screenshot.py``
-and the report pages from the export; the phantom previews from ``python -m imaging.phantom``.
+and the report pages from the export; the phantom previews from ``python -m tools.phantom``.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py [OUT_DIR]
 """

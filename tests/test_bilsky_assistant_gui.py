@@ -42,7 +42,7 @@ def thoracic(tmp_path_factory) -> Path:
     if (SAMPLE / "truth.json").exists():
         return SAMPLE
     out = tmp_path_factory.mktemp("samples")
-    subprocess.run([sys.executable, "-m", "imaging.phantom", str(out), "--case", "thoracic_ddlps"], check=True,
+    subprocess.run([sys.executable, "-m", "tools.phantom", str(out), "--case", "thoracic_ddlps"], check=True,
                    cwd=ROOT, timeout=600)
     return out / "thoracic_ddlps"
 

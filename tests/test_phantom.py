@@ -7,10 +7,10 @@ import functools
 import numpy as np
 import pytest
 
-from imaging.phantom import LEVEL_ORDER, Label, make_spine_phantom
-from imaging.phantom.anatomy import LEVEL_DIMS, SpineModel
-from imaging.phantom.appearance import TISSUE
-from imaging.phantom.raster import canal_geometry
+from tools.phantom import LEVEL_ORDER, Label, make_spine_phantom
+from tools.phantom.anatomy import LEVEL_DIMS, SpineModel
+from tools.phantom.appearance import TISSUE
+from tools.phantom.raster import canal_geometry
 
 GRADES = ("0", "1a", "1b", "1c", "2", "3")
 

@@ -1,4 +1,4 @@
-"""The sample cases' case files (imaging/case/sample_case.py): report data from report.json, the reference
+"""The sample cases' case files (tools/phantom/sample_case.py): report data from report.json, the reference
 annotation from truth.json drawn on the phantom, checked against the truth (levels, Bilsky grade at the worst
 level, lesion dimensions within one voxel)."""
 
@@ -13,7 +13,11 @@ import pytest
 
 from imaging.case.analysis import finding_levels, lesion_dimensions
 from imaging.case.model import Case
-from imaging.case.sample_case import (
+from imaging.case.store import dumps_case, load_case
+from imaging.spine.levels import level_index
+from tests.dicom_factory import write_series
+from tools.phantom import CASE_NAMES, case_definition
+from tools.phantom.sample_case import (
     CASE_FILE_NAME,
     build_sample_case,
     parse_dimensions_mm,
@@ -21,10 +25,6 @@ from imaging.case.sample_case import (
     report_data_from_json,
     write_sample_cases,
 )
-from imaging.case.store import dumps_case, load_case
-from imaging.phantom import CASE_NAMES, case_definition
-from imaging.spine.levels import level_index
-from tests.dicom_factory import write_series
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_FOLDERS = sorted(p.parent for p in (ROOT / "sample_dicoms").glob("*/truth.json"))

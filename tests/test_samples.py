@@ -13,8 +13,8 @@ import pydicom
 import pytest
 
 from imaging import load_series, scan_series
-from imaging.phantom import CASE_NAMES, LEVEL_ORDER, build_case, write_built_case
-from imaging.phantom.scene import BILSKY_GRADES
+from tools.phantom import CASE_NAMES, LEVEL_ORDER, build_case, write_built_case
+from tools.phantom.scene import BILSKY_GRADES
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_dicoms"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from imaging.phantom.labels import Label
-from imaging.phantom.scene import Lesion
+from tools.phantom.labels import Label
+from tools.phantom.scene import Lesion
 
 L = Label
 

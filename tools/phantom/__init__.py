@@ -1,6 +1,6 @@
 """Synthetic spine CT/MR phantoms with known truth (Qt-free).
 
-Run ``python -m imaging.phantom OUT [--case NAME]`` (or ``make samples``) to write the sample cases.
+Run ``python -m tools.phantom OUT [--case NAME]`` (or ``make samples``) to write the sample cases.
 
 Public API::
 
@@ -23,8 +23,8 @@ polygons, per_series). All coordinates are DICOM LPS millimetres.
 
 from __future__ import annotations
 
-from imaging.phantom.anatomy import LEVEL_ORDER, SpineModel
-from imaging.phantom.cases import (
+from tools.phantom.anatomy import LEVEL_ORDER, SpineModel
+from tools.phantom.cases import (
     CASE_NAMES,
     PhantomCase,
     build_case,
@@ -32,9 +32,9 @@ from imaging.phantom.cases import (
     write_built_case,
     write_case,
 )
-from imaging.phantom.labels import Label
-from imaging.phantom.quick import SpinePhantom, make_spine_phantom
-from imaging.phantom.scene import (
+from tools.phantom.labels import Label
+from tools.phantom.quick import SpinePhantom, make_spine_phantom
+from tools.phantom.scene import (
     BILSKY_GRADES,
     LESION_KINDS,
     SITES,
@@ -43,7 +43,7 @@ from imaging.phantom.scene import (
     LesionPart,
     Scene,
 )
-from imaging.phantom.series import PhantomSeries, SeriesSpec
+from tools.phantom.series import PhantomSeries, SeriesSpec
 
 __all__ = [
     "BILSKY_GRADES",

@@ -1,7 +1,7 @@
 """What a phantom contains besides normal anatomy: lesions, epidural extension, surgery.
 
 All sizes are in mm. Positions of lesion parts are given relative to a vertebral level, in the local
-spine frame of `imaging.phantom.anatomy` (``u`` + patient left, ``v`` + posterior, ``w`` + superior,
+spine frame of `tools.phantom.anatomy` (``u`` + patient left, ``v`` + posterior, ``w`` + superior,
 from the level's default site centre) or, for soft-tissue sites, along the patient axes (LPS).
 """
 

@@ -6,7 +6,7 @@ of the scene) and a vertebra number (0 = none, ``LEVEL_ORDER.index(label) + 1`` 
 vertebra).
 
 Bone, canal, thecal sac and cord are shaped in the local spine frame (u, v, s) of
-`imaging.phantom.anatomy`; soft tissues follow the patient axes, placed relative to the vertebral body
+`tools.phantom.anatomy`; soft tissues follow the patient axes, placed relative to the vertebral body
 centre line at each height.
 
 The spinal canal's content (epidural fat, thecal sac, cord, cauda equina and epidural tumour) comes from
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imaging.phantom.anatomy import LEVEL_ORDER, SpineModel, region_of
-from imaging.phantom.labels import Label
-from imaging.phantom.scene import EpiduralExtension, Lesion, LesionPart, Scene
+from tools.phantom.anatomy import LEVEL_ORDER, SpineModel, region_of
+from tools.phantom.labels import Label
+from tools.phantom.scene import EpiduralExtension, Lesion, LesionPart, Scene
 
 L = Label
 

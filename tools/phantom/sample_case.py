@@ -2,7 +2,7 @@
 
 ``sample_dicoms/<case>/case.spinecase.json`` is what a new user opens first: a complete example of the
 reader's work on the phantom. :func:`build_sample_case` makes it from the folder the phantom generator
-wrote (``python -m imaging.phantom OUT``):
+wrote (``python -m tools.phantom OUT``):
 
 * **report data** from ``report.json`` (the published case report's facts, quoted as the article states
   them): citation (and its DOI), presentation, histology, grade, primary site, levels and Bilsky grade as
@@ -424,7 +424,7 @@ def _reference_time(truth: Mapping[str, Any], series: Sequence[_Series]) -> date
 
 def build_sample_case(folder: str | Path) -> Case:
     """The reference case of a sample folder (``report.json``, ``truth.json`` and the series' DICOM
-    sub-folders written by ``python -m imaging.phantom``). See the module docstring."""
+    sub-folders written by ``python -m tools.phantom``). See the module docstring."""
     folder = Path(folder)
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     report_path = folder / "report.json"
@@ -552,7 +552,7 @@ def _audit(ids: _Ids, when: datetime, name: str) -> Any:
 
     return AuditEntry(id=ids("audit", "create"), when_utc=when, who=REFERENCE_READER, action="create",
                       object_type="case", summary=f"reference annotation of sample case {name} built from "
-                                                  "truth.json and report.json (imaging.case.sample_case)")
+                                                  "truth.json and report.json (tools.phantom.sample_case)")
 
 
 def write_sample_case(folder: str | Path) -> Path:
@@ -569,10 +569,10 @@ def write_sample_cases(sample_root: str | Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m imaging.case.sample_case SAMPLE_ROOT``: write the sample case files."""
+    """``python -m tools.phantom.sample_case SAMPLE_ROOT``: write the sample case files."""
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m imaging.case.sample_case",
+    p = argparse.ArgumentParser(prog="python -m tools.phantom.sample_case",
                                 description="Write case.spinecase.json into every sample folder (from truth.json "
                                             "and report.json).")
     p.add_argument("sample_root", type=Path, nargs="?", default=Path("sample_dicoms"))

@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
-from imaging.phantom import dicom_io
-from imaging.phantom.anatomy import LEVEL_ORDER, SpineModel
-from imaging.phantom.appearance import lesion_values
-from imaging.phantom.dicom_io import PatientInfo, SeriesHeader, StudyInfo, phantom_uid
-from imaging.phantom.raster import CanalModel, canal_geometry, part_frame
-from imaging.phantom.scene import EpiduralExtension, Lesion, LesionPart, Scene
-from imaging.phantom.series import PhantomSeries, SeriesSpec, make_volume, render_series
-from imaging.phantom.truth import compression_contours, lesion_extent
 from imaging.volume import Volume, VolumeMetadata
+from tools.phantom import dicom_io
+from tools.phantom.anatomy import LEVEL_ORDER, SpineModel
+from tools.phantom.appearance import lesion_values
+from tools.phantom.dicom_io import PatientInfo, SeriesHeader, StudyInfo, phantom_uid
+from tools.phantom.raster import CanalModel, canal_geometry, part_frame
+from tools.phantom.scene import EpiduralExtension, Lesion, LesionPart, Scene
+from tools.phantom.series import PhantomSeries, SeriesSpec, make_volume, render_series
+from tools.phantom.truth import compression_contours, lesion_extent
 
 GENERATOR_VERSION = "1.0"
 
@@ -634,7 +634,7 @@ def write_built_case(case: PhantomCase, out_root: Path | str) -> Path:
     (out / "truth.json").write_text(json.dumps(case.truth, indent=1) + "\n", encoding="utf-8")
     # The reference annotation as a case file (case.spinecase.json), built from report.json and truth.json
     # through the same code the viewer uses; imported here to keep imaging.case out of the generator's import.
-    from imaging.case.sample_case import write_sample_case
+    from tools.phantom.sample_case import write_sample_case
 
     write_sample_case(out)
     return out

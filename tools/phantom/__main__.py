@@ -1,4 +1,4 @@
-"""``python -m imaging.phantom OUT [--case NAME ...]``: write the sample cases (DICOM, report, truth)."""
+"""``python -m tools.phantom OUT [--case NAME ...]``: write the sample cases (DICOM, report, truth)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from imaging.phantom.cases import CASE_NAMES, write_case
+from tools.phantom.cases import CASE_NAMES, write_case
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m imaging.phantom",
+    p = argparse.ArgumentParser(prog="python -m tools.phantom",
                                 description="Write SpineCase's synthetic sample spine studies (no patient data).")
     p.add_argument("out", type=Path, help="output folder (one sub-folder per case)")
     p.add_argument("--case", action="append", choices=CASE_NAMES, help="case to write (repeatable; default: all)")

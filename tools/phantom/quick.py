@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imaging.phantom.anatomy import LEVEL_ORDER, SpineModel
-from imaging.phantom.cases import _mr_acq
-from imaging.phantom.raster import CanalModel, canal_geometry
-from imaging.phantom.scene import EpiduralExtension, Lesion, LesionPart, Scene
-from imaging.phantom.series import SeriesSpec, make_volume, render_series
-from imaging.phantom.truth import compression_contours
 from imaging.volume import Volume, VolumeMetadata
+from tools.phantom.anatomy import LEVEL_ORDER, SpineModel
+from tools.phantom.cases import _mr_acq
+from tools.phantom.raster import CanalModel, canal_geometry
+from tools.phantom.scene import EpiduralExtension, Lesion, LesionPart, Scene
+from tools.phantom.series import SeriesSpec, make_volume, render_series
+from tools.phantom.truth import compression_contours
 
 
 @dataclass

@@ -6,10 +6,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from imaging.phantom.anatomy import SpineModel
-from imaging.phantom.labels import Label
-from imaging.phantom.raster import CanalModel, Grid, canal_contents, canal_geometry, part_frame, rasterize
-from imaging.phantom.scene import Lesion, Scene
+from tools.phantom.anatomy import SpineModel
+from tools.phantom.labels import Label
+from tools.phantom.raster import CanalModel, Grid, canal_contents, canal_geometry, part_frame, rasterize
+from tools.phantom.scene import Lesion, Scene
 
 
 def mask_to_polygons(mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, z: float,

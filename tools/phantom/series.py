@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imaging.phantom import appearance
-from imaging.phantom.anatomy import SpineModel
-from imaging.phantom.labels import Label
-from imaging.phantom.raster import Grid, Raster, _body_params, part_frame, rasterize
-from imaging.phantom.scene import Scene
 from imaging.volume import Volume, VolumeMetadata, WindowPreset
+from tools.phantom import appearance
+from tools.phantom.anatomy import SpineModel
+from tools.phantom.labels import Label
+from tools.phantom.raster import Grid, Raster, _body_params, part_frame, rasterize
+from tools.phantom.scene import Scene
 
 
 @dataclass(frozen=True)
