@@ -98,6 +98,12 @@ Sector = Literal["vertebral_body", "left_pedicle", "right_pedicle", "lamina", "s
                  "transverse_process", "epidural", "paraspinal", "psoas"]
 SECTORS: tuple[str, ...] = Sector.__args__  # type: ignore[attr-defined]
 LesionType = Literal["lytic", "blastic", "mixed", "lipomatous", "marrow_replacing"]
+# Where a lesion lies when it is not in the vertebrae of its levels (soft tissue, skull base); None means the
+# vertebrae (the levels are its sites).
+FindingSiteKind = Literal["adrenal_gland", "psoas_muscle", "paraspinal_muscle", "retroperitoneum", "epidural_space",
+                          "occipital_bone"]
+FINDING_SITE_KINDS: tuple[str, ...] = FindingSiteKind.__args__  # type: ignore[attr-defined]
+Laterality = Literal["left", "right", "bilateral"]
 ContourKind = Literal["canal", "sac", "cord", "tumour"]
 LabelSource = Literal["manual", "detected"]
 Sex = Literal["F", "M", "O"]
@@ -445,6 +451,11 @@ class Finding(_Identified):
                                                 "measurements; False: edited by hand.")
     involvement: list[LevelInvolvement] = Field(default_factory=list)
     lesion_type: LesionType | None = None
+    site: FindingSiteKind | None = Field(None, description=(
+        "Where the lesion lies when it is not in the vertebrae of its levels (a soft-tissue or skull-base "
+        "lesion, e.g. 'adrenal_gland', 'psoas_muscle'); None: the vertebrae. The levels then say at which "
+        "vertebral levels it lies."))
+    laterality: Laterality | None = Field(None, description="Side of a paired site: left, right or bilateral.")
     bilsky: BilskyAssessment = Field(default_factory=BilskyAssessment)
     sins: SinsAssessment = Field(default_factory=SinsAssessment)
     contours: list[Contour] = Field(default_factory=list)

@@ -105,6 +105,16 @@ region, have none)."""
 _BONE_SITES = frozenset({"vertebral_body", "pedicle_left", "pedicle_right", "lamina", "spinous_process",
                          "posterior_elements"})
 
+_SOFT_TISSUE_SITES: dict[str, tuple[str, str | None]] = {
+    "adrenal_region_left": ("adrenal_gland", "left"), "adrenal_region_right": ("adrenal_gland", "right"),
+    "psoas_left": ("psoas_muscle", "left"), "psoas_right": ("psoas_muscle", "right"),
+    "paraspinal_left": ("paraspinal_muscle", "left"), "paraspinal_right": ("paraspinal_muscle", "right"),
+    "retroperitoneum_left": ("retroperitoneum", "left"), "retroperitoneum_right": ("retroperitoneum", "right"),
+    "clivus": ("occipital_bone", None),
+}
+"""Phantom sites outside the vertebrae -> the finding's site and laterality (a lesion with a part in bone is
+a vertebral lesion: its levels are its sites)."""
+
 _CONTOUR_KINDS = {"bony_canal": "canal", "thecal_sac": "sac", "cord": "cord", "epidural_tumour": "tumour"}
 
 _TREATMENT_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -484,7 +494,10 @@ def build_sample_case(folder: str | Path) -> Case:
         seen.add(lid)
         fid = ids("finding", lid)
         levels = sorted((str(lv) for lv in lesion.get("levels") or []), key=level_index)
-        f = Finding(id=fid, label=lid, level_from=levels[0] if levels else None,
+        part_sites = [str(p.get("site")) for p in lesion.get("parts") or []]
+        soft = [_SOFT_TISSUE_SITES[p] for p in part_sites if p in _SOFT_TISSUE_SITES]
+        site, side = soft[0] if soft and not set(part_sites) & _BONE_SITES else (None, None)
+        f = Finding(id=fid, label=lid, level_from=levels[0] if levels else None, site=site, laterality=side,
                     level_to=levels[-1] if levels else None, levels_auto=False, involvement=_involvement(lesion),
                     lesion_type=lesion_type, sins=_sins(lesion, lesion_type, report),  # type: ignore[arg-type]
                     notes=str(lesion.get("description") or ""), reader=REFERENCE_READER, created_utc=when,
