@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SAMPLE := sample_dicoms/thoracic_ddlps/case.spinecase.json
 
-.PHONY: run test bench samples screenshots lint sysdeps-run sysdeps-test clean
+.PHONY: run test bench samples screenshots lint sysdeps-run sysdeps-test node-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,19 @@ run: sysdeps-run $(STAMP)
 	fi
 	$(BIN)/spinecase open $(SAMPLE) --layout spine
 
-test: sysdeps-test $(STAMP)
+NODE_DIR   := tests/node
+NODE_STAMP  = $(NODE_DIR)/node_modules/.installed-$(shell cat $(NODE_DIR)/package-lock.json | cksum | cut -d' ' -f1)
+
+# tests/node: dcmjs and @cornerstonejs/adapters from the npm registry, pinned by package-lock.json; npm's own
+# cache (~/.npm) makes a reinstall offline, and the stamp skips it while the lock file is unchanged.
+node-deps:
+	@if command -v npm >/dev/null; then \
+	  if [ ! -f "$(NODE_STAMP)" ]; then \
+	    (cd $(NODE_DIR) && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) && touch "$(NODE_STAMP)"; \
+	  fi; \
+	else echo "npm not found: the OHIF/Cornerstone3D SR tests will fail (install nodejs and npm)"; fi
+
+test: sysdeps-test $(STAMP) node-deps
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -47,4 +59,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check app imaging widgets tests benchmarks tools docs
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .bench_data
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .bench_data $(NODE_DIR)/node_modules

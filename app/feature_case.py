@@ -957,7 +957,8 @@ class CaseFeature(QObject):
                 from imaging.case.export_sr import write_sr
 
                 result = write_sr(case, case_path, out, search_folders=search)
-                notes = [f"measurement {mid[:8]} left out: {why}" for mid, why in result.skipped.items()]
+                notes = [f"wrote {p.name} (one SR per study)" for p in result.paths] if len(result.paths) > 1 else []
+                notes += [f"{mid[:8]} left out: {why}" for mid, why in result.skipped.items()]
             else:
                 volumes, problems = self._report_volumes(case, case_path, search)
                 if kind == "html":

@@ -154,60 +154,62 @@ def test_sr_passes_dciodvfy_and_reads_back(tmp_path: Path) -> None:
     case, case_path = make_case_with_series(tmp_path)
     out = tmp_path / "sr.dcm"
     export = write_sr(case, case_path, out)
-    assert dciodvfy_errors(out) == []
-    check_sr(case, out, export.skipped)
+    assert export.paths == [out] and dciodvfy_errors(out) == []
+    check_sr(case, export.paths, export.skipped)
     no_spacing = next(m for m in case.measurements if not m.pixel_spacing_known)
     assert "no pixel spacing" in export.skipped[no_spacing.id]
 
 
-def check_sr(case: Case, path: Path, skipped: dict[str, str]) -> None:
-    sr = hd.sr.srread(path)
-    assert sr.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"  # Comprehensive 3D SR
-    assert any(item.CodingSchemeDesignator == LOCAL_SCHEME for item in sr.CodingSchemeIdentificationSequence)
-    content = sr.content
-    groups = content.get_planar_roi_measurement_groups() + content.get_image_measurement_groups()
-    by_uid = {str(g.tracking_uid): g for g in groups}
+def check_sr(case: Case, paths: list[Path], skipped: dict[str, str]) -> None:
+    """Every exported measurement is a group of its SR with its values; findings carry their grade and
+    sites; each SR is in the study of the images it measures (deeper checks: tests/test_interop_sr.py)."""
     exported = [m for m in case.measurements if m.id not in skipped]
-    for m in exported:
-        g = by_uid[f"2.25.{int(m.id, 16)}"]
-        got = sorted(round(x.value, 6) for x in g.get_measurements())
-        want = sorted(round(v.value, 6) for v in m.values() if v.name != "length" or m.kind != "cc_extent")
-        assert got == want, (m.kind, got, want)
-    # Instances of the SR's own study are current evidence; those of other studies (a case with CT and MR
-    # studies) are pertinent other evidence.
-    evidence = [*sr.CurrentRequestedProcedureEvidenceSequence, *getattr(sr, "PertinentOtherEvidenceSequence", [])]
-    ref_sops = {str(item.ReferencedSOPInstanceUID) for s in evidence
-                for se in s.ReferencedSeriesSequence for item in se.ReferencedSOPSequence}
-    for m in exported:
-        if m.sop_instance_uid:
-            assert m.sop_instance_uid in ref_sops
-    graded = [f for f in case.findings if f.bilsky.grade]
-    for f in graded:
-        g = by_uid[f"2.25.{int(f.id, 16)}"]
-        evals = {e.name.value: e.value.value for e in g.get_qualitative_evaluations()}
-        assert evals["BILSKY"] == f.bilsky.grade
-        sites = [s.value.value for s in g.finding_sites]
-        assert sites == [level_code(lv).value for lv in f.level_range.levels]  # type: ignore[union-attr]
+    seen: set[str] = set()
+    for path in paths:
+        sr = hd.sr.srread(path)
+        assert sr.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"  # Comprehensive 3D SR
+        assert any(item.CodingSchemeDesignator == LOCAL_SCHEME for item in sr.CodingSchemeIdentificationSequence)
+        evidence = [*sr.CurrentRequestedProcedureEvidenceSequence]
+        assert {str(s.StudyInstanceUID) for s in evidence} == {str(sr.StudyInstanceUID)}
+        ref_sops = {str(item.ReferencedSOPInstanceUID) for s in evidence
+                    for se in s.ReferencedSeriesSequence for item in se.ReferencedSOPSequence}
+        for g in sr.content.get_image_measurement_groups():
+            if str(g.tracking_identifier).startswith("SpineCase finding"):
+                f = next(f for f in case.findings if f"2.25.{int(f.id, 16)}" == str(g.tracking_uid))
+                evals = {e.name.value: e.value.value for e in g.get_qualitative_evaluations()}
+                if f.bilsky.grade:
+                    assert evals["BILSKY"] == f"BILSKY-{f.bilsky.grade}"
+                if f.site is None and f.level_range is not None:
+                    want = list(dict.fromkeys(level_code(lv).value for lv in f.level_range.levels))
+                    assert [s.value.value for s in g.finding_sites] == want
+                continue
+            got = sorted(round(x.value, 4) for x in g.get_measurements())
+            match = [m for m in exported if m.id not in seen and sorted(
+                round(v.value, 4) for v in m.values() if not (m.kind == "cc_extent" and v.name == "length")) == got]
+            assert match, (g.tracking_identifier, got)
+            m = match[0]
+            seen.add(m.id)
+            if m.sop_instance_uid:
+                assert m.sop_instance_uid in ref_sops
+    assert seen == {m.id for m in exported}
 
 
-def test_sr_bilsky_codes_are_valid_for_every_grade() -> None:
-    """Each grade's coded concept is one highdicom accepts (CodeMeaning is LO: at most 64 characters)."""
-    import highdicom as hd
-
-    from imaging.case.export_sr import _BILSKY_MEANINGS
+def test_sr_local_codes_fit_their_value_representations() -> None:
+    """Code Value is SH (16 characters), Code Meaning LO (64): every local code fits, every grade has one."""
+    from imaging.case.sr_codes import BILSKY_GRADE_CODES, local_codes
     from imaging.spine.bilsky import BILSKY_GRADES
 
-    assert list(_BILSKY_MEANINGS) == list(BILSKY_GRADES)
-    for grade, meaning in _BILSKY_MEANINGS.items():
-        assert len(meaning) <= 64 and grade in meaning
-        hd.sr.CodedConcept(value=f"BILSKY-{grade}", scheme_designator="99SPINECASE", meaning=meaning)
+    assert list(BILSKY_GRADE_CODES) == list(BILSKY_GRADES)
+    for c in local_codes():
+        assert len(c.value) <= 16 and len(c.meaning) <= 64, c
 
 
 def test_sr_level_codes() -> None:
     assert (level_code("T6").value, level_code("T6").scheme_designator) == ("45296009", "SCT")
     assert level_code("C1").meaning == "C1 vertebra"
     assert level_code("Co").value == "64688005"
-    assert level_code("S2").scheme_designator == LOCAL_SCHEME and level_code("T13").scheme_designator == LOCAL_SCHEME
+    assert (level_code("S2").value, level_code("S2").scheme_designator) == ("54735007", "SCT")  # sacrum
+    assert level_code("T13").scheme_designator == LOCAL_SCHEME and level_code("L6").scheme_designator == LOCAL_SCHEME
 
 
 def test_sr_missing_series_is_a_clear_error(tmp_path: Path) -> None:
@@ -302,8 +304,8 @@ def test_sample_case_exports(case_path: Path, tmp_path: Path) -> None:
     check_finding_csv(case, write_findings_csv(case, tmp_path / "f.csv"))
     if shutil.which("dciodvfy") and any(m.series_instance_uid for m in case.measurements):
         export = write_sr(case, case_path, tmp_path / "sr.dcm")
-        assert dciodvfy_errors(tmp_path / "sr.dcm") == []
-        check_sr(case, tmp_path / "sr.dcm", export.skipped)
+        assert all(dciodvfy_errors(p) == [] for p in export.paths)
+        check_sr(case, export.paths, export.skipped)
     text = write_html_report(case, tmp_path / "r.html", case_path=case_path).read_text(encoding="utf-8")
     assert text.rstrip().endswith("</html>")
 

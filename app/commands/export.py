@@ -58,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
                 print(f"spinecase export: DICOM SR not written: {exc}", file=sys.stderr)
                 status = 1
             else:
-                print(f"wrote {args.sr}")
+                for path in export.paths:  # one SR per study
+                    print(f"wrote {path}")
                 for mid, why in export.skipped.items():
-                    print(f"  measurement {mid} left out of the SR: {why}", file=sys.stderr)
+                    print(f"  {mid} left out of the SR: {why}", file=sys.stderr)
         if args.report:
             from imaging.case.export_report import build_html_report, load_case_volumes
             from imaging.case.store import atomic_write

@@ -1,23 +1,31 @@
-"""DICOM Comprehensive 3D SR Measurement Report (TID 1500) of a case, made with highdicom. Qt-free.
+"""DICOM Comprehensive 3D SR Measurement Reports (TID 1500) of a case, made with highdicom. Qt-free.
 
-Content (one measurement group per measurement, one per finding):
+Written so that OHIF (3.x, Cornerstone3D) shows and re-hydrates every measurement, 3D Slicer (dcmqi's
+``tid1500reader``) reads every group with every level, and :mod:`imaging.case.sr_import` reads them back
+exactly. The choices, each checked against how those readers parse an SR (tests/test_interop_*.py):
 
-* lengths, bidirectional axes, CC extents, angles and Cobb angles: TID 1501 groups whose TID 300
-  measurements carry their SCOORD3D coordinates (POLYLINE in the series' frame of reference, LPS mm) and
-  the source image (the SOP instance drawn on, when drawn on an acquired plane);
-* ellipse / polygon / freehand ROIs: TID 1410 planar ROI groups with the SCOORD3D region (ELLIPSE with
-  the major and minor axis endpoints, or a closed POLYGON), the area and the cached statistics (mean, SD,
-  min, max as "Attenuation Coefficient" with a Derivation on CT, voxel count);
-* a finding group per finding: tracking id, finding type Neoplasm, finding sites (the vertebral levels)
-  and qualitative evaluations: the Bilsky grade (final and suggested) and the SINS total.
+* **One SR per study.** An SR belongs to one study; OHIF opens an SR within its study and only hydrates
+  measurements on that study's images ("no support for SRs that have measurements from multiple studies"),
+  and "Procedure reported" must name that study's procedure. A case with pre- and post-operative MR gets an
+  SR in each study; a finding measured in both appears in both with the same Tracking UID (longitudinal
+  tracking, as TID 1500 intends).
+* **One TID 1501 group per measurement**, encoded per kind from :data:`imaging.case.sr_codes.SR_KINDS`:
+  Cornerstone3D's Tracking Identifier (``Cornerstone3DTools@^0.1.0:Length``...), its concept names ("Long
+  Axis"/"Short Axis"), and the SCOORD3D under the first numeric item (under "Area" for ROIs), one POLYLINE
+  per value as Cornerstone3D writes them (angle ``[a, v, v, b]``, Cobb ``[l1a, l1b, l2a, l2b]``, a closed
+  polyline for polygons), plus the source image. Coordinates are SCOORD3D (LPS mm in the series' frame of
+  reference): exact for reformats too, and safe when a finding's groups are merged (below).
+* **Findings linked by Tracking UID.** A finding's measurement groups and its finding group share the
+  finding's Tracking UID; OHIF merges groups by Tracking UID, so the finding group (Bilsky, SINS, levels,
+  involvement, lesion type, histology; no coordinates of its own) never stands alone without coordinates —
+  which crashed OHIF. A finding with no exportable measurement is therefore left out (listed in
+  ``skipped``; its data is in the CSV and the case file). Measurements outside findings (angle, Cobb, probe
+  are never typed "Lesion") have their own Tracking UID.
+* **Finding sites**: the vertebra of each level for bone lesions (S1-S5: SNOMED CT sacrum), the organ with
+  its laterality for soft-tissue lesions (Finding.site). dcmqi keeps one Finding Site per group, so the
+  level range is also a TEXT item ("Vertebral levels" = "T5-T6"), which dcmqi keeps.
 
-Codes: SNOMED CT / DCM / UCUM from pydicom's code dictionary (vertebrae C1-L5, sacrum, coccyx, Length,
-Long/Short axis, Area, Angle, Cobb angle, Mean, SD, Min, Max...). Concepts without a standard code known
-to us use the local coding scheme **99SPINECASE** (declared in the Coding Scheme Identification
-Sequence): the Bilsky grade and its values, the SINS total, the craniocaudal extent, the voxel count and
-the levels S1-S5, T13, L6 (SNOMED has codes for them, but none we could verify here — we never invent
-codes). Measurements on series without pixel spacing have no patient coordinates and are left out (listed
-in :attr:`SrExport.skipped`).
+Measurements on series without pixel spacing have no patient coordinates and are left out.
 """
 
 from __future__ import annotations
@@ -36,62 +44,43 @@ from pydicom.uid import generate_uid
 
 from imaging import measure
 from imaging.case.analysis import level_at_point
-from imaging.case.model import ROI_KINDS, Case, Finding, Measurement
+from imaging.case.findings import SECTOR_NAMES
+from imaging.case.model import Case, Finding, Measurement
 from imaging.case.sources import series_headers
-from imaging.spine.bilsky import BILSKY_GRADE_INFO
-from imaging.spine.levels import LevelRange
+from imaging.case.sr_codes import (
+    BILSKY_CONCEPT,
+    BILSKY_GRADE_CODES,
+    BILSKY_LEVEL_CONCEPT,
+    BILSKY_SUGGESTED_CONCEPT,
+    FINDING_LABEL_PREFIX,
+    FINDING_SITE_CODES,
+    HISTOLOGY_CONCEPT,
+    INTENSITY_CONCEPTS,
+    INVOLVEMENT_CONCEPT,
+    LATERALITY_CODES,
+    LESION_TYPE_CODES,
+    LESION_TYPE_CONCEPT,
+    LEVELS_CONCEPT,
+    LOCAL_SCHEME,
+    PLANE_CONCEPT,
+    SINS_ANSWER_CONCEPTS,
+    SINS_CONCEPT,
+    SR_KINDS,
+    UNITS,
+    code,
+    level_code,
+    sins_answer_code,
+)
+from imaging.spine.levels import LevelRange, level_index
 
-__all__ = ["LOCAL_SCHEME", "SrExport", "build_sr", "level_code", "write_sr"]
+__all__ = ["LOCAL_SCHEME", "SrDocument", "SrExport", "build_sr", "level_code", "sr_file_names", "write_sr"]
 
-LOCAL_SCHEME = "99SPINECASE"
-_CS = hd.sr.CodedConcept
-
-
-def _local(value: str, meaning: str) -> hd.sr.CodedConcept:
-    return _CS(value=value, scheme_designator=LOCAL_SCHEME, meaning=meaning)
-
-
-BILSKY_CONCEPT = _local("BILSKY", "Bilsky epidural spinal cord compression grade")
-BILSKY_SUGGESTED_CONCEPT = _local("BILSKYSUG", "Bilsky grade suggested from contours")
-SINS_CONCEPT = _local("SINS", "Spinal instability neoplastic score total")
-CC_EXTENT_CONCEPT = _local("CCEXTENT", "Craniocaudal extent")
-VOXEL_COUNT_CONCEPT = _local("VOXELCOUNT", "Number of voxels in region")
-# Code meanings are LO values (at most 64 characters), so they carry the grade's short name from the one
-# place the scale is defined; the full definitions are too long for a code meaning.
-_BILSKY_MEANINGS = {g: f"Bilsky grade {g}: {info.short_name}" for g, info in BILSKY_GRADE_INFO.items()}
-
-_UNITS = {
-    "mm": codes.UCUM.Millimeter, "mm2": codes.UCUM.SquareMillimeter, "deg": codes.UCUM.Degree,
-    "HU": codes.UCUM.HounsfieldUnit, "": _CS("[arb'U]", "UCUM", "arbitrary unit"),
-    "voxels": _CS("{voxels}", "UCUM", "voxels"), "score": _CS("{score}", "UCUM", "score"),
-}
-_NAMES = {
-    "length": codes.SCT.Length, "long_axis": codes.SCT.LongAxis, "short_axis": codes.SCT.ShortAxis,
-    "area": codes.SCT.Area, "angle": codes.SCT.Angle, "cobb_angle": codes.SCT.CobbAngle,
-    "cc_extent": CC_EXTENT_CONCEPT, "voxel_count": VOXEL_COUNT_CONCEPT,
-}
-_DERIVATIONS = {"mean": codes.SCT.Mean, "sd": codes.SCT.StandardDeviation, "min": codes.SCT.Minimum,
-                "max": codes.SCT.Maximum}
+COMMENT = code(codes.DCM.Comment)
+"""TEXT "Comment" (DCM 121106): the label, where Cornerstone3D keeps a measurement's label."""
+SR_SERIES_NUMBER = 990
 
 
-def level_code(level: str) -> hd.sr.CodedConcept:
-    """The coded anatomic location of a vertebral level: SNOMED CT for C1-C7, T1-T12, L1-L5 and the coccyx
-    (pydicom's code dictionary), the local 99SPINECASE scheme for S1-S5, T13 and L6."""
-    if level == "Co":
-        return _CS(**_code_args(codes.SCT.Coccyx))
-    name = f"{level}Vertebra"
-    if level not in ("T13", "L6") and hasattr(codes.SCT, name):
-        return _CS(**_code_args(getattr(codes.SCT, name)))
-    words = {"S": "sacral", "T": "thoracic", "L": "lumbar"}
-    return _local(f"V{level}", f"{level} vertebra ({words.get(level[0], '')} level {level[1:]})")
-
-
-def _code_args(code: object) -> dict[str, str]:
-    return {"value": code.value, "scheme_designator": code.scheme_designator,  # type: ignore[attr-defined]
-            "meaning": code.meaning}  # type: ignore[attr-defined]
-
-
-def _uid_from_id(obj_id: str) -> str:
+def uid_from_id(obj_id: str) -> str:
     """A DICOM UID derived from an object's uuid hex id (2.25 form), stable across exports."""
     return f"2.25.{uuid.UUID(hex=obj_id).int}"
 
@@ -103,18 +92,63 @@ def _pn(name: str) -> str:
 
 
 @dataclass
-class SrExport:
-    """An SR dataset and what it left out (measurement id -> reason)."""
+class SrDocument:
+    """One SR dataset: the study it belongs to and the ids of the measurements and findings in it."""
 
     dataset: Dataset
+    study_instance_uid: str
+    measurement_ids: list[str] = field(default_factory=list)
+    finding_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SrExport:
+    """The SRs of a case (one per study) and what was left out (measurement or finding id -> reason);
+    ``paths``: where :func:`write_sr` wrote them."""
+
+    documents: list[SrDocument]
     skipped: dict[str, str] = field(default_factory=dict)
+    paths: list[Path] = field(default_factory=list)
+
+    @property
+    def dataset(self) -> Dataset:
+        """The first SR (the only one for a single-study case)."""
+        return self.documents[0].dataset
 
 
+# -- geometry per kind (the graphics SrValue.graphic names) ------------------------------------------------
+def _ellipse(pts: np.ndarray) -> np.ndarray:
+    """ELLIPSE graphic data: major axis endpoints, then minor axis endpoints (LPS)."""
+    c, e1, e2 = pts
+    a, b = e1 - c, e2 - c
+    b = b - np.dot(b, a) / np.dot(a, a) * a  # perpendicular axes, as the area assumes
+    if np.linalg.norm(b) > np.linalg.norm(a):
+        a, b = b, a
+    return np.array([c - a, c + a, c - b, c + b])
+
+
+def _bidirectional(pts: np.ndarray, which: int) -> np.ndarray:
+    b = measure.bidirectional(*pts)
+    return np.array(b.long_axis if which == 0 else b.short_axis, dtype=np.float64)
+
+
+GRAPHICS: dict[str, tuple[str, object]] = {
+    # name -> (graphic type, points -> graphic data)
+    "line": ("POLYLINE", lambda p: p[:2]),
+    "long_axis": ("POLYLINE", lambda p: _bidirectional(p, 0)),
+    "short_axis": ("POLYLINE", lambda p: _bidirectional(p, 1)),
+    "ellipse": ("ELLIPSE", _ellipse),
+    "outline": ("POLYLINE", lambda p: np.vstack([p, p[:1]])),  # closed: the first point repeated
+    "angle": ("POLYLINE", lambda p: np.array([p[0], p[1], p[1], p[2]])),  # Cornerstone3D's Angle
+    "two_lines": ("POLYLINE", lambda p: p[:4]),
+    "point": ("POINT", lambda p: p[:1]),
+}
+
+
+# -- groups -----------------------------------------------------------------------------------------------
 def _levels_of(case: Case, m: Measurement, finding: Finding | None) -> list[str]:
     found = {lv for p in m.points if (lv := level_at_point(p, case.vertebral_labels)) is not None}
     if found:
-        from imaging.spine.levels import level_index
-
         ordered = sorted(found, key=level_index)
         return LevelRange(ordered[0], ordered[-1]).levels
     if finding is not None and finding.level_range is not None:
@@ -122,160 +156,234 @@ def _levels_of(case: Case, m: Measurement, finding: Finding | None) -> list[str]
     return []
 
 
-def _sites(levels: Sequence[str]) -> list[hd.sr.FindingSite]:
-    return [hd.sr.FindingSite(anatomic_location=level_code(lv)) for lv in levels]
+def _level_sites(levels: Sequence[str]) -> list[hd.sr.FindingSite]:
+    out, seen = [], set()
+    for lv in levels:
+        c = level_code(lv)
+        if c.value not in seen:  # S1-S5 are all the sacrum
+            seen.add(c.value)
+            out.append(hd.sr.FindingSite(anatomic_location=c))
+    return out
 
 
-def _source_images(m: Measurement, by_sop: dict[str, Dataset]) -> list[hd.sr.SourceImageForMeasurement]:
-    ds = by_sop.get(m.sop_instance_uid or "")
+def _finding_sites(case: Case, finding: Finding | None, m: Measurement | None) -> list[hd.sr.FindingSite]:
+    if finding is not None and finding.site is not None:
+        side = LATERALITY_CODES.get(finding.laterality or "")
+        return [hd.sr.FindingSite(anatomic_location=FINDING_SITE_CODES[finding.site], laterality=side)]
+    if m is not None:
+        return _level_sites(_levels_of(case, m, finding))
+    return _level_sites(finding.level_range.levels) if finding is not None and finding.level_range else []
+
+
+_CONTROL = {c: " " for c in range(32) if c not in (10, 13)}
+
+
+def sr_text(value: str) -> str:
+    """Text for a UT Text Value: control characters other than CR and LF (a tab...) become spaces, as
+    dciodvfy requires."""
+    return value.translate(_CONTROL)
+
+
+def _text(concept: hd.sr.CodedConcept, value: str) -> hd.sr.TextContentItem:
+    return hd.sr.TextContentItem(name=concept, value=sr_text(value),
+                                 relationship_type=hd.sr.RelationshipTypeValues.CONTAINS)
+
+
+def _source_image(sop: str | None, frame: int | None, by_sop: dict[str, Dataset]
+                  ) -> list[hd.sr.SourceImageForMeasurement] | None:
+    ds = by_sop.get(sop or "")
     if ds is None:
-        return []
-    frames = [m.frame_number] if m.frame_number else None
-    return [hd.sr.SourceImageForMeasurement(str(ds.SOPClassUID), str(ds.SOPInstanceUID), frames)]
+        return None
+    return [hd.sr.SourceImageForMeasurement(str(ds.SOPClassUID), str(ds.SOPInstanceUID),
+                                            [frame] if frame else None)]
 
 
-_Group = hd.sr.MeasurementsAndQualitativeEvaluations | hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations
-
-
-def _measurement_group(case: Case, m: Measurement, frame_uid: str, by_sop: dict[str, Dataset]) -> _Group:
+def _measurement_group(case: Case, m: Measurement, frame_uid: str, by_sop: dict[str, Dataset]
+                       ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
+    spec = SR_KINDS[m.kind]
     finding = case.finding(m.finding_id) if m.finding_id else None
-    title = f"{m.kind}: {m.label}" if m.label else m.kind
-    tracking = hd.sr.TrackingIdentifier(uid=_uid_from_id(m.id), identifier=" ".join(title.split())[:64])
-    sites = _sites(_levels_of(case, m, finding)) or None
-    images = _source_images(m, by_sop) or None
+    tracking_uid = uid_from_id(finding.id if finding is not None else m.id)
+    tracking = hd.sr.TrackingIdentifier(uid=tracking_uid, identifier=spec.tracking_identifier)
+    images = _source_image(m.sop_instance_uid, m.frame_number, by_sop)
     pts = np.asarray(m.points, dtype=np.float64)
     values = {v.name: v for v in m.values()}
-
-    def num(name: str, coords: list[hd.sr.CoordinatesForMeasurement3D] | None = None) -> hd.sr.Measurement:
-        v = values[name]
-        if name in _DERIVATIONS:
-            concept = codes.DCM.AttenuationCoefficient if v.unit == "HU" else _local("INTENSITY", "Image intensity")
-            return hd.sr.Measurement(name=concept, value=v.value, unit=_UNITS[v.unit],
-                                     derivation=_DERIVATIONS[name], referenced_images=images)
-        return hd.sr.Measurement(name=_NAMES[name], value=v.value, unit=_UNITS[v.unit],
-                                 referenced_images=images, referenced_coordinates=coords)
-
-    def line(a: np.ndarray) -> hd.sr.CoordinatesForMeasurement3D:
-        return hd.sr.CoordinatesForMeasurement3D(graphic_type=hd.sr.GraphicTypeValues3D.POLYLINE, graphic_data=a,
-                                                 frame_of_reference_uid=frame_uid)
-
-    if m.kind in ROI_KINDS:
-        if m.kind == "ellipse_roi":
-            c, e1, e2 = pts
-            a, b = e1 - c, e2 - c
-            b = b - np.dot(b, a) / np.dot(a, a) * a  # make the axes perpendicular, as the area does
-            if np.linalg.norm(b) > np.linalg.norm(a):
-                a, b = b, a
-            region = hd.sr.ImageRegion3D(hd.sr.GraphicTypeValues3D.ELLIPSE,
-                                         np.array([c - a, c + a, c - b, c + b]), frame_uid)
-        else:
-            region = hd.sr.ImageRegion3D(hd.sr.GraphicTypeValues3D.POLYGON, np.vstack([pts, pts[:1]]), frame_uid)
-        nums = [num(n) for n in ("area", "mean", "sd", "min", "max", "voxel_count") if n in values]
-        return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
-            tracking_identifier=tracking, referenced_region=region, finding_type=codes.SCT.Lesion,
-            finding_sites=sites, measurements=nums)
-    if m.kind == "bidirectional":
-        b = measure.bidirectional(*pts)
-        nums = [num("long_axis", [line(np.array(b.long_axis))]), num("short_axis", [line(np.array(b.short_axis))])]
-    elif m.kind in ("length", "cc_extent"):
-        key = "length" if m.kind == "length" else "cc_extent"
-        nums = [num(key, [line(pts)])]
-    elif m.kind == "angle":
-        nums = [num("angle", [line(pts)])]
-    elif m.kind == "cobb":
-        nums = [num("cobb_angle", [line(pts[0:2]), line(pts[2:4])])]
-    elif m.kind == "probe":
-        point = hd.sr.CoordinatesForMeasurement3D(graphic_type=hd.sr.GraphicTypeValues3D.POINT, graphic_data=pts[:1],
-                                                  frame_of_reference_uid=frame_uid)
-        v = values["value"]
-        concept = codes.DCM.AttenuationCoefficient if v.unit == "HU" else _local("INTENSITY", "Image intensity")
-        nums = [hd.sr.Measurement(name=concept, value=v.value, unit=_UNITS[v.unit], referenced_images=images,
-                                  referenced_coordinates=[point])]
-    else:  # pragma: no cover - every kind is handled above
-        raise ValueError(m.kind)
-    return hd.sr.MeasurementsAndQualitativeEvaluations(tracking_identifier=tracking, finding_type=codes.SCT.Lesion,
-                                                      finding_sites=sites, measurements=nums)
+    nums = []
+    for item in spec.values:
+        v = values.get(item.name)
+        if v is None:
+            continue
+        coords = None
+        if item.graphic:
+            graphic_type, make = GRAPHICS[item.graphic]
+            coords = [hd.sr.CoordinatesForMeasurement3D(
+                graphic_type=graphic_type, graphic_data=np.asarray(make(pts), dtype=np.float64),  # type: ignore[operator]
+                frame_of_reference_uid=frame_uid)]
+        concept = item.concept or INTENSITY_CONCEPTS.get(v.unit, INTENSITY_CONCEPTS[""])
+        nums.append(hd.sr.Measurement(name=concept, value=v.value, unit=UNITS.get(v.unit, UNITS[""]),
+                                      derivation=item.derivation, referenced_images=images,
+                                      referenced_coordinates=coords))
+    group = hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=tracking,
+        finding_type=code(codes.SCT.Neoplasm) if finding is not None and spec.lesion else None,
+        finding_sites=_finding_sites(case, finding, m) or None, measurements=nums)
+    group[0].ContentSequence.append(_text(PLANE_CONCEPT, m.plane.orientation))
+    if m.label.strip():
+        group[0].ContentSequence.append(_text(COMMENT, m.label))
+    return group
 
 
-def _finding_group(f: Finding) -> hd.sr.MeasurementsAndQualitativeEvaluations | None:
+def _finding_group(case: Case, f: Finding, by_sop: dict[str, Dataset]) -> hd.sr.MeasurementsAndQualitativeEvaluations:
     evaluations = []
     if f.bilsky.grade is not None:
-        evaluations.append(hd.sr.QualitativeEvaluation(BILSKY_CONCEPT, _local(f.bilsky.grade,
-                                                                                _BILSKY_MEANINGS[f.bilsky.grade])))
+        evaluations.append(hd.sr.QualitativeEvaluation(BILSKY_CONCEPT, BILSKY_GRADE_CODES[f.bilsky.grade]))
     if f.bilsky.suggested_grade is not None:
-        g = f.bilsky.suggested_grade
-        evaluations.append(hd.sr.QualitativeEvaluation(BILSKY_SUGGESTED_CONCEPT, _local(g, _BILSKY_MEANINGS[g])))
+        evaluations.append(hd.sr.QualitativeEvaluation(BILSKY_SUGGESTED_CONCEPT,
+                                                       BILSKY_GRADE_CODES[f.bilsky.suggested_grade]))
+    if f.lesion_type is not None:
+        evaluations.append(hd.sr.QualitativeEvaluation(LESION_TYPE_CONCEPT, LESION_TYPE_CODES[f.lesion_type]))
+    for name, (concept, _enum) in SINS_ANSWER_CONCEPTS.items():
+        answer = getattr(f.sins, name)
+        if answer is not None:
+            evaluations.append(hd.sr.QualitativeEvaluation(concept, _sins_answer(concept, _enum, answer)))
     score = f.sins_score()
-    nums = [hd.sr.Measurement(name=SINS_CONCEPT, value=score.total, unit=_UNITS["score"])] if score else []
-    sites = _sites(f.level_range.levels) if f.level_range is not None else []
-    if not (evaluations or nums or sites):
-        return None
-    title = f"finding: {f.label}" if f.label else "finding"
-    return hd.sr.MeasurementsAndQualitativeEvaluations(
-        tracking_identifier=hd.sr.TrackingIdentifier(uid=_uid_from_id(f.id), identifier=" ".join(title.split())[:64]),
-        finding_type=codes.SCT.Neoplasm, finding_sites=sites or None, measurements=nums or None,
-        qualitative_evaluations=evaluations or None)
+    nums = [hd.sr.Measurement(name=SINS_CONCEPT, value=score.total, unit=UNITS["score"])] if score else []
+    source = None
+    ds = by_sop.get(f.bilsky.sop_instance_uid or "")
+    if ds is not None:
+        source = [hd.sr.SourceImageForMeasurementGroup(str(ds.SOPClassUID), str(ds.SOPInstanceUID))]
+    group = hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=uid_from_id(f.id), identifier=" ".join(f"{FINDING_LABEL_PREFIX}: {f.label}".split())[:64]),
+        finding_type=code(codes.SCT.Neoplasm), finding_sites=_finding_sites(case, f, None) or None,
+        measurements=nums or None, qualitative_evaluations=evaluations or None, source_images=source)
+    texts = []
+    if f.levels_text:
+        texts.append(_text(LEVELS_CONCEPT, f.levels_text))
+    for inv in f.involvement:
+        if inv.sectors:
+            texts.append(_text(INVOLVEMENT_CONCEPT, f"{inv.level}: " + ", ".join(SECTOR_NAMES[s].lower()
+                                                                               for s in inv.sectors)))
+    if f.bilsky.level:
+        texts.append(_text(BILSKY_LEVEL_CONCEPT, f.bilsky.level))
+    if case.report.histology.strip():
+        texts.append(_text(HISTOLOGY_CONCEPT, case.report.histology.strip()))
+    if f.label.strip():
+        texts.append(_text(COMMENT, f.label))
+    group[0].ContentSequence.extend(texts)
+    return group
+
+
+def _sins_answer(concept: hd.sr.CodedConcept, enum: type, answer: str) -> hd.sr.CodedConcept:
+    return sins_answer_code(concept, enum[answer])  # type: ignore[index]
+
+
+# -- documents --------------------------------------------------------------------------------------------
+def _skip_reason(m: Measurement, frame_of: dict[str, str]) -> str | None:
+    if m.series_instance_uid is None:
+        return "no series"
+    if not m.pixel_spacing_known:
+        return "the series has no pixel spacing, so there are no patient coordinates (values in px)"
+    if not frame_of.get(m.series_instance_uid):
+        return "the series has no frame of reference"
+    if not m.values():
+        return "no value (probe or statistics not computed)"
+    return None
 
 
 def build_sr(case: Case, case_path: str | Path, *, search_folders: Iterable[str | Path] = (),
-             series_instance_uid: str | None = None, sop_instance_uid: str | None = None) -> SrExport:
-    """Build the SR of a case. The source DICOM headers are read from the series files the case
-    references (path hints relative to ``case_path``'s folder, then ``search_folders``); raises
-    :class:`~imaging.case.sources.MissingSeries` when a referenced series cannot be found and ValueError
-    when nothing can be exported."""
+             uid_seed: str | None = None) -> SrExport:
+    """Build the SRs of a case, one per study with measurements. The source DICOM headers are read from the
+    series files the case references (path hints relative to ``case_path``'s folder, then
+    ``search_folders``); raises :class:`~imaging.case.sources.MissingSeries` when a referenced series cannot
+    be found and ValueError when nothing can be exported. ``uid_seed`` makes the SR UIDs reproducible."""
     skipped: dict[str, str] = {}
-    evidence: list[Dataset] = []
-    by_sop: dict[str, Dataset] = {}
+    headers_of: dict[str, list[Dataset]] = {}
     frame_of: dict[str, str] = {}
-    needed = [m for m in case.measurements]
-    series_uids = list(dict.fromkeys(m.series_instance_uid for m in needed if m.series_instance_uid))
-    for uid in series_uids:
+    by_sop: dict[str, Dataset] = {}
+    for uid in dict.fromkeys(m.series_instance_uid for m in case.measurements if m.series_instance_uid):
         ref = case.series_ref(uid)
         if ref is None:
-            for m in needed:
+            for m in case.measurements:
                 if m.series_instance_uid == uid:
                     skipped[m.id] = f"series {uid} is not among the case's series"
             continue
         headers = series_headers(case_path, ref, search_folders)
-        evidence.extend(headers)
-        for ds in headers:
-            by_sop[str(ds.SOPInstanceUID)] = ds
+        headers_of[uid] = headers
+        by_sop.update((str(ds.SOPInstanceUID), ds) for ds in headers)
         frame_of[uid] = str(getattr(headers[0], "FrameOfReferenceUID", "") or ref.frame_of_reference_uid or "")
-    groups: list[object] = []
-    for m in needed:
+    # The Bilsky grading images (they may be on a series without measurements)
+    for f in case.findings:
+        uid = f.bilsky.series_instance_uid
+        if f.bilsky.sop_instance_uid and uid and f.bilsky.sop_instance_uid not in by_sop:
+            ref = case.series_ref(uid)
+            if ref is not None:
+                try:
+                    extra = series_headers(case_path, ref, search_folders)
+                except Exception:  # noqa: BLE001 - the grading image is optional context
+                    extra = []
+                by_sop.update((str(ds.SOPInstanceUID), ds) for ds in extra)
+    exported: list[Measurement] = []
+    for m in case.measurements:
         if m.id in skipped:
             continue
-        if m.series_instance_uid is None:
-            skipped[m.id] = "no series"
-            continue
-        if not m.pixel_spacing_known:
-            skipped[m.id] = "the series has no pixel spacing, so there are no patient coordinates (values in px)"
-            continue
-        if not frame_of.get(m.series_instance_uid):
-            skipped[m.id] = "the series has no frame of reference"
-            continue
-        if not m.values():
-            skipped[m.id] = "no value (probe or statistics not computed)"
-            continue
-        groups.append(_measurement_group(case, m, frame_of[m.series_instance_uid], by_sop))
+        why = _skip_reason(m, frame_of)
+        if why is not None:
+            skipped[m.id] = why
+        else:
+            exported.append(m)
+    study_of = {uid: str(h[0].StudyInstanceUID) for uid, h in headers_of.items()}
+    studies = list(dict.fromkeys(study_of[m.series_instance_uid] for m in exported))  # type: ignore[index]
+    with_measurements = {m.finding_id for m in exported if m.finding_id}
     for f in case.findings:
-        g = _finding_group(f)
-        if g is not None:
-            groups.append(g)
-    if not evidence:
+        if f.id not in with_measurements and _has_content(f):
+            skipped[f.id] = ("finding has no measurement with patient coordinates, and a measurement group "
+                             "without coordinates breaks OHIF: it is in the case file and the CSVs only")
+    if not studies:
         raise ValueError("nothing to export as DICOM SR: no measurement refers to a series with DICOM files")
-    modality = str(getattr(evidence[0], "Modality", "")).upper()
-    procedure = codes.LN.MRIUnspecifiedBodyRegion if modality == "MR" else codes.LN.CTUnspecifiedBodyRegion
-    reader = case.readers[0].name if case.readers else next((m.reader for m in case.measurements if m.reader), "")
+    docs = [_document(case, study, [m for m in exported if study_of[m.series_instance_uid] == study],  # type: ignore[index]
+                      headers_of, frame_of, by_sop, n, uid_seed) for n, study in enumerate(studies, 1)]
+    return SrExport(docs, skipped)
+
+
+def _has_content(f: Finding) -> bool:
+    return bool(f.bilsky.grade or f.level_from or f.lesion_type or f.site or f.involvement or f.label)
+
+
+def _document(case: Case, study: str, ms: list[Measurement], headers_of: dict[str, list[Dataset]],
+              frame_of: dict[str, str], by_sop: dict[str, Dataset], n: int, uid_seed: str | None) -> SrDocument:
+    series = list(dict.fromkeys(m.series_instance_uid for m in ms))
+    evidence = [ds for uid in series for ds in headers_of[uid or ""]]
+    in_doc = {str(ds.SOPInstanceUID) for ds in evidence}
+    groups: list[object] = []
+    findings = [f for f in case.findings if any(m.finding_id == f.id for m in ms)]
+    for f in findings:  # a finding's measurement groups first (OHIF names the merged entry after the first)
+        groups.extend(_measurement_group(case, m, frame_of[m.series_instance_uid or ""], by_sop)
+                      for m in ms if m.finding_id == f.id)
+        grading = by_sop.get(f.bilsky.sop_instance_uid or "")
+        if grading is not None and str(grading.SOPInstanceUID) not in in_doc:
+            evidence.append(grading)  # another study's image: Pertinent Other Evidence
+            in_doc.add(str(grading.SOPInstanceUID))
+        groups.append(_finding_group(case, f, by_sop))
+    groups.extend(_measurement_group(case, m, frame_of[m.series_instance_uid or ""], by_sop)
+                  for m in ms if m.finding_id is None or case.finding(m.finding_id) not in findings)
+    modalities = {str(getattr(ds, "Modality", "")).upper() for ds in evidence
+                  if str(getattr(ds, "StudyInstanceUID", "")) == study}
+    procedure = [codes.LN.MRIUnspecifiedBodyRegion if mod == "MR" else codes.LN.CTUnspecifiedBodyRegion
+                 for mod in sorted(modalities) if mod in ("CT", "MR")] or [codes.LN.CTUnspecifiedBodyRegion]
+    reader = case.readers[0].name if case.readers else next((m.reader for m in ms if m.reader), "")
     observer = hd.sr.ObserverContext(
         observer_type=codes.DCM.Person,
         observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(name=_pn(reader)))
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_person_context=observer),
-        procedure_reported=procedure, imaging_measurements=groups)  # type: ignore[arg-type]
+        procedure_reported=procedure if len(procedure) > 1 else procedure[0],
+        imaging_measurements=groups)  # type: ignore[arg-type]
+    seed = f"{uid_seed}.{study}" if uid_seed else None
     sr = hd.sr.Comprehensive3DSR(
-        evidence=evidence, content=report[0], series_instance_uid=series_instance_uid or generate_uid(),
-        series_number=990, sop_instance_uid=sop_instance_uid or generate_uid(), instance_number=1,
+        evidence=evidence, content=report[0],
+        series_instance_uid=generate_uid(entropy_srcs=[seed, "series"] if seed else None),
+        series_number=SR_SERIES_NUMBER,
+        sop_instance_uid=generate_uid(entropy_srcs=[seed, "sop"] if seed else None), instance_number=n,
         manufacturer="SpineCase", series_description="SpineCase measurements (research, not diagnostic)",
         manufacturer_model_name="SpineCase", software_versions="SpineCase", is_complete=False, is_final=False,
         specific_character_set="ISO_IR 192",  # UTF-8: labels may hold any script
@@ -283,17 +391,30 @@ def build_sr(case: Case, case_path: str | Path, *, search_folders: Iterable[str 
             designator=LOCAL_SCHEME, name="SpineCase local codes",
             responsible_organization="SpineCase research software project")],
     )
-    return SrExport(sr, skipped)
+    return SrDocument(sr, study, [m.id for m in ms], [f.id for f in findings])
+
+
+def sr_file_names(out: str | Path, count: int) -> list[Path]:
+    """Where :func:`write_sr` writes ``count`` SRs: ``out`` itself for one, else ``out``'s stem with
+    ``-study1``, ``-study2``... before its suffix."""
+    p = Path(out)
+    if count == 1:
+        return [p]
+    suffix = p.suffix or ".dcm"
+    stem = p.name[: -len(p.suffix)] if p.suffix else p.name
+    return [p.with_name(f"{stem}-study{i}{suffix}") for i in range(1, count + 1)]
 
 
 def write_sr(case: Case, case_path: str | Path, out: str | Path, **kwargs: object) -> SrExport:
-    """Build the SR (see :func:`build_sr`) and write it to ``out`` (DICOM Part 10 file, atomically)."""
+    """Build the SRs (see :func:`build_sr`) and write them (DICOM Part 10, atomically): to ``out`` for a
+    single study, else to ``out`` with ``-study1``, ``-study2``... (see :func:`sr_file_names`)."""
     from io import BytesIO
 
     from imaging.case.store import atomic_write
 
     export = build_sr(case, case_path, **kwargs)  # type: ignore[arg-type]
-    buf = BytesIO()
-    export.dataset.save_as(buf, enforce_file_format=True)
-    atomic_write(out, buf.getvalue())
+    for doc, path in zip(export.documents, sr_file_names(out, len(export.documents)), strict=True):
+        buf = BytesIO()
+        doc.dataset.save_as(buf, enforce_file_format=True)
+        export.paths.append(atomic_write(path, buf.getvalue()))
     return export

@@ -1,0 +1,864 @@
+"""Reading TID 1500 Measurement Reports into a case (Qt-free): SpineCase's own SRs, SRs written by OHIF /
+Cornerstone3D (dcmjs) and by dcmqi (3D Slicer).
+
+    result = import_sr(paths, case, SeriesLookup.from_volumes(volumes))
+    result.apply(case, who="jdoe")     # or add result.findings / result.measurements through undoable edits
+
+:func:`import_sr` never changes the case: it returns what to add (:class:`ImportResult`), what it left out
+and why (``not_placed``), and the series the new measurements are on. Each measurement is placed on its
+image: SCOORD (image pixel coordinates) through the referenced image's geometry, SCOORD3D (LPS mm) in its
+frame of reference; the image and series come from the :class:`SeriesLookup` of the series at hand (loaded
+volumes, or DICOM headers, e.g. from a PACS). A measurement whose image or frame of reference is not among
+them is listed with the reason.
+
+Groups are recognised by their Tracking Identifier (``Cornerstone3DTools@^0.1.0:<Tool>[:SpineCase:<kind>]``,
+also the legacy ``cornerstoneTools@^4.0.0:`` prefix), else by their concepts and graphic types. Findings come
+from SpineCase finding groups (levels, site, involvement, lesion type, Bilsky, SINS), from groups whose
+Finding Sites are vertebrae (dcmqi), and from measurement groups sharing one Tracking UID; a finding whose
+Tracking UID is one of the case's own findings is that finding (opening an SR of this case twice adds
+nothing). Measurements already in the case (same kind, series and points within 1e-3 mm) are not added again.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from imaging.case.findings import SECTOR_NAMES
+from imaging.case.model import (
+    BilskyAssessment,
+    Case,
+    Finding,
+    LevelInvolvement,
+    Measurement,
+    MeasurementPlane,
+    PlaneSpec,
+    RoiStatsCache,
+    SeriesRef,
+    SinsAssessment,
+    Study,
+    new_id,
+)
+from imaging.case.sr_codes import (
+    BILSKY_CONCEPT,
+    BILSKY_GRADE_CODES,
+    BILSKY_LEVEL_CONCEPT,
+    BILSKY_SUGGESTED_CONCEPT,
+    CS3D_TAG,
+    FINDING_LABEL_PREFIX,
+    FINDING_SITE_CODES,
+    INVOLVEMENT_CONCEPT,
+    LATERALITY_CODES,
+    LESION_TYPE_CODES,
+    LESION_TYPE_CONCEPT,
+    LEVELS_CONCEPT,
+    LOCAL_SCHEME,
+    PLANE_CONCEPT,
+    SINS_ANSWER_CONCEPTS,
+    SR_KINDS,
+    VOXEL_COUNT_CONCEPT,
+    level_of_code,
+    sins_answer_of,
+)
+from imaging.errors import LoadError
+from imaging.geometry import plane_name_from_orientation
+from imaging.spine.levels import level_index, parse_level_range
+
+__all__ = ["ImageGeometry", "ImportResult", "NotPlaced", "SeriesLookup", "SrImportError", "import_sr"]
+
+MATCH_MM = 1e-3
+"""Points closer than this (mm) are the same point (duplicate detection)."""
+_TOOL_PREFIXES = (CS3D_TAG + ":", "cornerstoneTools@^4.0.0:")
+_TOOL_KINDS = {"Length": "length", "Bidirectional": "bidirectional", "EllipticalROI": "ellipse_roi",
+               "CircleROI": "ellipse_roi", "PlanarFreehandROI": "freehand_roi", "SplineROI": "freehand_roi",
+               "LivewireContour": "freehand_roi", "RectangleROI": "polygon_roi", "Angle": "angle",
+               "CobbAngle": "cobb", "Probe": "probe"}
+"""Cornerstone3D tool -> SpineCase kind (ArrowAnnotate, KeyImage... are not measurements)."""
+_STAT_NAMES = {"373098007": "mean", "386136009": "sd", "255605001": "min", "56851009": "max"}
+"""SNOMED CT derivation (or concept) codes of ROI statistics -> RoiStatsCache fields."""
+_STAT_MEANINGS = {"mean": "mean", "standard deviation": "sd", "minimum": "min", "maximum": "max"}
+
+
+class SrImportError(LoadError):
+    """A file that cannot be imported at all (not DICOM, not a TID 1500 report, another patient)."""
+
+
+# ============================================================================================================
+# Where images are
+# ============================================================================================================
+@dataclass(frozen=True)
+class ImageGeometry:
+    """One image (frame) of a series at hand: where its pixels are in LPS mm. ``row_dir``: direction of
+    increasing column (ImageOrientationPatient[0:3]); ``column_dir``: increasing row; ``spacing``:
+    PixelSpacing (between rows, between columns); ``slice_index``: its index in the series' slice order."""
+
+    sop_instance_uid: str
+    series_instance_uid: str
+    study_instance_uid: str
+    frame_of_reference_uid: str
+    position: tuple[float, float, float]
+    row_dir: tuple[float, float, float]
+    column_dir: tuple[float, float, float]
+    spacing: tuple[float, float]
+    thickness: float
+    slice_index: int
+    frame_number: int | None = None
+    modality: str = ""
+    series_description: str = ""
+    series_number: int | None = None
+    study_date: str = ""
+
+    @property
+    def normal(self) -> np.ndarray:
+        n = np.cross(self.row_dir, self.column_dir)
+        return n / np.linalg.norm(n)
+
+    def to_lps(self, column: float, row: float) -> np.ndarray:
+        """SCOORD image coordinates (column, row; (0, 0) is the top left corner of the top left pixel, so a
+        pixel's centre is at +0.5) -> LPS mm."""
+        return (np.asarray(self.position, dtype=np.float64)
+                + (column - 0.5) * self.spacing[1] * np.asarray(self.row_dir, dtype=np.float64)
+                + (row - 0.5) * self.spacing[0] * np.asarray(self.column_dir, dtype=np.float64))
+
+    def distance(self, p: np.ndarray) -> float:
+        """Distance (mm) of an LPS point from this image's plane."""
+        return float(abs(np.dot(np.asarray(p) - np.asarray(self.position), self.normal)))
+
+
+class SeriesLookup:
+    """The images of the series at hand, by SOPInstanceUID (and frame) and by frame of reference."""
+
+    def __init__(self, images: Iterable[ImageGeometry]) -> None:
+        self.images: dict[tuple[str, int], ImageGeometry] = {}
+        self.by_series: dict[str, list[ImageGeometry]] = {}
+        for img in images:
+            self.images[(img.sop_instance_uid, img.frame_number or 1)] = img
+            self.by_series.setdefault(img.series_instance_uid, []).append(img)
+
+    def image(self, sop_instance_uid: str, frame: int | None = None) -> ImageGeometry | None:
+        return self.images.get((sop_instance_uid, frame or 1))
+
+    def series_in_frame(self, frame_of_reference_uid: str) -> list[str]:
+        return [uid for uid, imgs in self.by_series.items() if imgs[0].frame_of_reference_uid == frame_of_reference_uid]
+
+    @classmethod
+    def from_volumes(cls, volumes: Iterable[Any]) -> SeriesLookup:
+        """From loaded :class:`~imaging.volume.Volume` objects (their affine and per-slice UIDs)."""
+        out = []
+        for vol in volumes:
+            md = vol.metadata
+            a = np.asarray(vol.affine, dtype=np.float64)
+            sx, sy = float(np.linalg.norm(a[:3, 0])), float(np.linalg.norm(a[:3, 1]))
+            row, col = a[:3, 0] / sx, a[:3, 1] / sy
+            thickness = float(np.linalg.norm(a[:3, 2])) or float(md.slice_thickness or 1.0)
+            for k, sop in enumerate(md.sop_instance_uids):
+                if not sop:
+                    continue
+                frame = md.frame_numbers[k] if k < len(md.frame_numbers) else None
+                pos = a[:3, 3] + k * a[:3, 2]
+                out.append(ImageGeometry(sop, md.series_instance_uid, md.study_instance_uid, md.frame_of_reference_uid,
+                                         tuple(map(float, pos)), tuple(map(float, row)), tuple(map(float, col)),
+                                         (sy, sx), thickness, k, frame, vol.modality, md.series_description,
+                                         md.series_number, md.study_date))
+        return cls(out)
+
+    @classmethod
+    def from_headers(cls, headers: Iterable[Dataset]) -> SeriesLookup:
+        """From DICOM headers of single-frame images (e.g. a PACS query's instances or files on disk); the
+        slice order is the position along the slice normal, as loading orders slices."""
+        by_series: dict[str, list[Dataset]] = {}
+        for ds in headers:
+            if "ImagePositionPatient" in ds and "ImageOrientationPatient" in ds and "PixelSpacing" in ds:
+                by_series.setdefault(str(ds.SeriesInstanceUID), []).append(ds)
+        out = []
+        for series in by_series.values():
+            iop = np.asarray([float(v) for v in series[0].ImageOrientationPatient])
+            normal = np.cross(iop[:3], iop[3:])
+            ordered = sorted(series, key=lambda d: float(np.dot([float(v) for v in d.ImagePositionPatient], normal)))
+            for k, ds in enumerate(ordered):
+                o = [float(v) for v in ds.ImageOrientationPatient]
+                out.append(ImageGeometry(
+                    str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID), str(ds.StudyInstanceUID),
+                    str(getattr(ds, "FrameOfReferenceUID", "")), tuple(float(v) for v in ds.ImagePositionPatient),
+                    tuple(o[:3]), tuple(o[3:]), (float(ds.PixelSpacing[0]), float(ds.PixelSpacing[1])),
+                    float(getattr(ds, "SpacingBetweenSlices", 0) or getattr(ds, "SliceThickness", 1) or 1), k, None,
+                    str(getattr(ds, "Modality", "")), str(getattr(ds, "SeriesDescription", "")),
+                    int(ds.SeriesNumber) if getattr(ds, "SeriesNumber", None) not in (None, "") else None,
+                    str(getattr(ds, "StudyDate", ""))))
+        return cls(out)
+
+
+# ============================================================================================================
+# What the SR holds (a neutral reading of its content tree)
+# ============================================================================================================
+def _code(item: Dataset, attr: str = "ConceptNameCodeSequence") -> tuple[str, str, str]:
+    seq = getattr(item, attr, None)
+    if not seq:
+        return ("", "", "")
+    c = seq[0]
+    return (str(getattr(c, "CodingSchemeDesignator", "")), str(getattr(c, "CodeValue", "")),
+            str(getattr(c, "CodeMeaning", "")))
+
+
+def _is(item_code: tuple[str, str, str], concept: Any) -> bool:
+    return item_code[1] == concept.value and item_code[0] in (concept.scheme_designator, "SRT" if
+                                                              concept.scheme_designator == "SCT" else "")
+
+
+@dataclass
+class _Graphic:
+    value_type: str  # SCOORD / SCOORD3D
+    graphic_type: str
+    data: np.ndarray  # (N, 2) or (N, 3)
+    frame_of_reference_uid: str = ""
+    image: tuple[str, int | None] | None = None  # SCOORD's image (SOP UID, frame)
+
+
+@dataclass
+class _Num:
+    concept: tuple[str, str, str]
+    value: float | None
+    unit: str
+    derivation: tuple[str, str, str] | None
+    graphics: list[_Graphic]
+    images: list[tuple[str, int | None]]
+
+
+@dataclass
+class _Group:
+    index: int
+    tracking_identifier: str = ""
+    tracking_uid: str = ""
+    finding: tuple[str, str, str] | None = None
+    sites: list[tuple[tuple[str, str, str], tuple[str, str, str] | None]] = field(default_factory=list)
+    nums: list[_Num] = field(default_factory=list)
+    texts: list[tuple[tuple[str, str, str], str]] = field(default_factory=list)
+    codes: list[tuple[tuple[str, str, str], tuple[str, str, str]]] = field(default_factory=list)
+    graphics: list[_Graphic] = field(default_factory=list)  # TID 1410 region at group level
+    images: list[tuple[str, int | None]] = field(default_factory=list)
+
+    def text(self, concept: Any) -> list[str]:
+        return [v for c, v in self.texts if _is(c, concept)]
+
+    def coded(self, concept: Any) -> tuple[str, str, str] | None:
+        return next((v for c, v in self.codes if _is(c, concept)), None)
+
+    @property
+    def label(self) -> str:
+        comment = next((v for c, v in self.texts if c[1] == "121106"), None)
+        if comment is not None:
+            return comment
+        free = [s for s, _ in self.sites if s[1] == "CORNERSTONEFREETEXT"]
+        if free:
+            return free[0][2]
+        if self.finding and self.finding[1] == "CORNERSTONEFREETEXT":
+            return self.finding[2]
+        return ""
+
+
+def _image_ref(item: Dataset) -> tuple[str, int | None] | None:
+    seq = getattr(item, "ReferencedSOPSequence", None)
+    if not seq:
+        return None
+    ref = seq[0]
+    frames = getattr(ref, "ReferencedFrameNumber", None)
+    frame = int(frames[0] if isinstance(frames, Sequence) and not isinstance(frames, str) else frames) \
+        if frames not in (None, "") else None
+    return str(ref.ReferencedSOPInstanceUID), frame
+
+
+def _graphic(item: Dataset) -> _Graphic:
+    vt = str(item.ValueType)
+    data = np.asarray([float(v) for v in item.GraphicData], dtype=np.float64)
+    data = data.reshape(-1, 3 if vt == "SCOORD3D" else 2)
+    image = None
+    if vt == "SCOORD":
+        for child in getattr(item, "ContentSequence", []) or []:
+            image = _image_ref(child) or image
+    return _Graphic(vt, str(item.GraphicType), data, str(getattr(item, "ReferencedFrameOfReferenceUID", "")), image)
+
+
+def _read_group(container: Dataset, index: int) -> _Group:
+    g = _Group(index)
+    for item in getattr(container, "ContentSequence", []) or []:
+        vt = str(getattr(item, "ValueType", ""))
+        name = _code(item)
+        if vt == "TEXT" and name[1] == "112039":
+            g.tracking_identifier = str(item.TextValue)
+        elif vt == "UIDREF" and name[1] == "112040":
+            g.tracking_uid = str(item.UID)
+        elif vt == "CODE" and name[1] == "121071":
+            g.finding = _code(item, "ConceptCodeSequence")
+        elif vt == "CODE" and name[1] in ("363698007", "G-C0E3"):
+            side = None
+            for mod in getattr(item, "ContentSequence", []) or []:
+                if _code(mod)[1] in ("272741003", "G-C171"):
+                    side = _code(mod, "ConceptCodeSequence")
+            g.sites.append((_code(item, "ConceptCodeSequence"), side))
+        elif vt == "NUM":
+            mv = getattr(item, "MeasuredValueSequence", None)
+            value = float(mv[0].NumericValue) if mv else None
+            unit = str(mv[0].MeasurementUnitsCodeSequence[0].CodeValue) if mv else ""
+            derivation, graphics, images = None, [], []
+            for child in getattr(item, "ContentSequence", []) or []:
+                cvt = str(getattr(child, "ValueType", ""))
+                if cvt in ("SCOORD", "SCOORD3D") and _code(child)[2] not in ("Control Points",):
+                    graphics.append(_graphic(child))
+                elif cvt == "IMAGE":
+                    ref = _image_ref(child)
+                    if ref:
+                        images.append(ref)
+                elif cvt == "CODE" and _code(child)[1] == "121401":  # Derivation
+                    derivation = _code(child, "ConceptCodeSequence")
+            g.nums.append(_Num(name, value, unit, derivation, graphics, images))
+        elif vt == "TEXT":
+            g.texts.append((name, str(getattr(item, "TextValue", ""))))
+        elif vt == "CODE":
+            g.codes.append((name, _code(item, "ConceptCodeSequence")))
+        elif vt in ("SCOORD", "SCOORD3D") and name[2] != "Text Annotation Position":
+            g.graphics.append(_graphic(item))
+        elif vt == "IMAGE":
+            ref = _image_ref(item)
+            if ref:
+                g.images.append(ref)
+    return g
+
+
+def _groups(ds: Dataset) -> list[_Group]:
+    out: list[_Group] = []
+    for item in getattr(ds, "ContentSequence", []) or []:
+        if _code(item)[1] == "126010":  # Imaging Measurements
+            for i, group in enumerate(getattr(item, "ContentSequence", []) or []):
+                if _code(group)[1] in ("125007", "125008"):
+                    out.append(_read_group(group, i + 1))
+    return out
+
+
+def _observer(ds: Dataset) -> str:
+    for item in getattr(ds, "ContentSequence", []) or []:
+        if _code(item)[1] == "121008" and getattr(item, "PersonName", None):
+            return str(item.PersonName).rstrip("^")
+    return ""
+
+
+# ============================================================================================================
+# Result
+# ============================================================================================================
+@dataclass(frozen=True)
+class NotPlaced:
+    """Something of an SR that was not brought into the case, and why."""
+
+    source: str  # file name and group ("report.dcm, group 3")
+    what: str  # e.g. "Length 'lesion' (Cornerstone3DTools@^0.1.0:Length)"
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    """What :func:`import_sr` found: new findings and measurements (finding ids resolved), the series and
+    studies they need, and what was left out. ``updated_findings``: findings of the case the SR adds
+    measurements to (unchanged themselves)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    series: list[SeriesRef] = field(default_factory=list)
+    studies: list[Study] = field(default_factory=list)
+    not_placed: list[NotPlaced] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    duplicates: int = 0
+
+    def summary(self) -> str:
+        parts = [f"{len(self.measurements)} measurement(s)", f"{len(self.findings)} finding(s)"]
+        text = "Imported " + " and ".join(parts) + f" from {len(self.files)} SR file(s)"
+        if self.duplicates:
+            text += f"; {self.duplicates} already in the case"
+        if self.not_placed:
+            text += f"; {len(self.not_placed)} item(s) could not be placed"
+        return text + "."
+
+    def apply(self, case: Case, who: str = "") -> None:
+        """Add everything to ``case`` (studies, series, findings, then measurements), each an audited edit.
+        The GUI adds them through its undoable controller instead."""
+        for obj in [*self.studies, *self.series, *self.findings, *self.measurements]:
+            case.add(obj, who=who)
+
+
+# ============================================================================================================
+# Import
+# ============================================================================================================
+def import_sr(paths: Sequence[str | Path] | str | Path, case: Case, series_lookup: SeriesLookup) -> ImportResult:
+    """Read TID 1500 SR files and say what they bring into ``case`` (see the module docstring). Raises
+    :class:`SrImportError` for a file that is not a TID 1500 measurement report or is of another patient;
+    nothing is returned for any file then."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    result = ImportResult()
+    docs = []
+    for p in paths:
+        ds = _read(Path(p), case)
+        docs.append((Path(p), ds))
+        result.files.append(str(p))
+    state = _State(case, series_lookup, result)
+    # Finding groups first (all files), so measurement groups in any file find their finding.
+    parsed = [(p, ds, _groups(ds)) for p, ds in docs]
+    for p, ds, groups in parsed:
+        for g in groups:
+            if _is_finding_group(g):
+                state.finding_from_group(g, p, _observer(ds))
+    for p, ds, groups in parsed:
+        shared = _shared_uids(groups)
+        for g in groups:
+            if not _is_finding_group(g):
+                state.measurement_from_group(g, p, _observer(ds), shared)
+    state.finish()
+    return result
+
+
+def _read(path: Path, case: Case) -> Dataset:
+    try:
+        ds = pydicom.dcmread(path)
+    except (InvalidDicomError, OSError, ValueError, TypeError, AttributeError, KeyError, EOFError) as exc:
+        raise SrImportError(f"not a readable DICOM file ({exc})", path) from exc
+    if str(getattr(ds, "Modality", "")) != "SR" or "ContentSequence" not in ds:
+        raise SrImportError("not a DICOM Structured Report", path)
+    templates = {str(getattr(t, "TemplateIdentifier", "")) for t in getattr(ds, "ContentTemplateSequence", [])}
+    if "1500" not in templates and _code(ds)[1] != "126000":
+        raise SrImportError("not a TID 1500 Imaging Measurement Report (its measurements cannot be read)", path)
+    pid = str(getattr(ds, "PatientID", "") or "")
+    if case.patient.id and pid and pid != case.patient.id:
+        raise SrImportError(f"the SR is of another patient (PatientID {pid!r}, the case's is "
+                            f"{case.patient.id!r}): one case is one patient", path)
+    return ds
+
+
+def _is_finding_group(g: _Group) -> bool:
+    if g.tracking_identifier.startswith(FINDING_LABEL_PREFIX):
+        return True
+    if any(n.graphics for n in g.nums) or g.graphics:
+        return False
+    # dcmqi's volumetric groups: values of a segment, sites that are vertebrae
+    return any(level_of_code(s[0], s[1]) for s, _ in g.sites) or g.coded(BILSKY_CONCEPT) is not None
+
+
+def _shared_uids(groups: list[_Group]) -> set[str]:
+    seen: dict[str, int] = {}
+    for g in groups:
+        if g.tracking_uid and not _is_finding_group(g):
+            seen[g.tracking_uid] = seen.get(g.tracking_uid, 0) + 1
+    return {u for u, n in seen.items() if n > 1}
+
+
+def _id_from_uid(uid: str) -> str | None:
+    """SpineCase's finding ids are the uuid of their 2.25 Tracking UID."""
+    if uid.startswith("2.25."):
+        try:
+            n = int(uid[5:])
+            return uuid.UUID(int=n).hex if 0 <= n < 2**128 else None
+        except ValueError:
+            return None
+    return None
+
+
+class _State:
+    def __init__(self, case: Case, lookup: SeriesLookup, result: ImportResult) -> None:
+        self.case, self.lookup, self.result = case, lookup, result
+        self.finding_by_uid: dict[str, str] = {}
+        for f in case.findings:
+            from imaging.case.export_sr import uid_from_id
+
+            self.finding_by_uid[uid_from_id(f.id)] = f.id
+        self.new_findings: dict[str, Finding] = {}
+        self.series_added: set[str] = set()
+
+    # -- findings ------------------------------------------------------------------------------------------
+    def finding_from_group(self, g: _Group, path: Path, reader: str) -> None:
+        uid = g.tracking_uid
+        if uid in self.finding_by_uid:
+            return  # the case's own finding, or one already read from another file
+        label = g.label or g.tracking_identifier.removeprefix(FINDING_LABEL_PREFIX).lstrip(": ").strip()
+        levels = self._levels(g)
+        site, side = self._site(g)
+        bilsky = BilskyAssessment()
+        grade = g.coded(BILSKY_CONCEPT)
+        if grade is not None and grade[0] == LOCAL_SCHEME:
+            bilsky = bilsky.model_copy(update={"grade": _grade(grade)})
+        suggested = g.coded(BILSKY_SUGGESTED_CONCEPT)
+        if suggested is not None and suggested[0] == LOCAL_SCHEME:
+            bilsky = bilsky.model_copy(update={"suggested_grade": _grade(suggested)})
+        if bilsky.grade is not None:
+            level = (g.text(BILSKY_LEVEL_CONCEPT) or [None])[0]
+            sop = g.images[0] if g.images else None
+            img = self.lookup.image(*sop) if sop else None
+            bilsky = bilsky.model_copy(update={
+                "level": level, "reader": reader,
+                "sop_instance_uid": sop[0] if sop else None, "series_instance_uid": img.series_instance_uid if img
+                else None, "slice_index": img.slice_index if img else None})
+        lesion = g.coded(LESION_TYPE_CONCEPT)
+        lesion_type = next((k for k, c in LESION_TYPE_CODES.items() if lesion and c.value == lesion[1]), None)
+        sins: dict[str, str] = {}
+        for name, (concept, enum) in SINS_ANSWER_CONCEPTS.items():
+            v = g.coded(concept)
+            member = sins_answer_of(concept, enum, v[1]) if v is not None and v[0] == LOCAL_SCHEME else None
+            if member is not None:
+                sins[name] = member
+        involvement = self._involvement(g)
+        fid = _id_from_uid(uid) if uid else None
+        if fid is None or any(o.id == fid for _, o in self.case._all_objects()):
+            fid = new_id()
+        finding = Finding(id=fid, label=label, level_from=levels[0] if levels else None,
+                          level_to=levels[-1] if levels else None, levels_auto=False, involvement=involvement,
+                          lesion_type=lesion_type, site=site, laterality=side, bilsky=bilsky,  # type: ignore[arg-type]
+                          sins=SinsAssessment(**sins), reader=reader)
+        self.new_findings[uid or fid] = finding
+        self.finding_by_uid[uid or fid] = finding.id
+        self.result.findings.append(finding)
+        if not g.tracking_identifier.startswith(FINDING_LABEL_PREFIX):  # e.g. dcmqi's segment measurements
+            for n in g.nums:
+                self._not_placed(path, g, f"{n.concept[2]} = {n.value} {n.unit}",
+                                 "a value without image coordinates (a volume or segment measurement): SpineCase "
+                                 "keeps measurements drawn on images; the finding and its levels were imported")
+
+    def _levels(self, g: _Group) -> list[str]:
+        for text in g.text(LEVELS_CONCEPT):
+            try:
+                return parse_level_range(text).levels
+            except ValueError:
+                continue
+        found = sorted({lv for s, _ in g.sites if (lv := level_of_code(*s)) is not None}, key=level_index)
+        return found
+
+    @staticmethod
+    def _site(g: _Group) -> tuple[str | None, str | None]:
+        for s, side in g.sites:
+            for key, c in FINDING_SITE_CODES.items():
+                if c.value == s[1] and c.scheme_designator in (s[0], "SCT" if s[0] == "SRT" else s[0]):
+                    lat = next((k for k, lc in LATERALITY_CODES.items() if side and lc.value == side[1]), None)
+                    return key, lat
+        return None, None
+
+    @staticmethod
+    def _involvement(g: _Group) -> list[LevelInvolvement]:
+        by_name = {v.lower(): k for k, v in SECTOR_NAMES.items()}
+        out: dict[str, list[str]] = {}
+        for text in g.text(INVOLVEMENT_CONCEPT):
+            level, _, rest = text.partition(":")
+            sectors = [by_name[w.strip().lower()] for w in rest.split(",") if w.strip().lower() in by_name]
+            try:
+                lv = parse_level_range(level.strip()).start
+            except ValueError:
+                continue
+            out.setdefault(lv, []).extend(sectors)
+        ordered = sorted(out.items(), key=lambda kv: level_index(kv[0]))
+        return [LevelInvolvement(level=lv, sectors=s) for lv, s in ordered]  # type: ignore[arg-type]
+
+    # -- measurements --------------------------------------------------------------------------------------
+    def _not_placed(self, path: Path, g: _Group, what: str, reason: str) -> None:
+        self.result.not_placed.append(NotPlaced(f"{path.name}, group {g.index}", what, reason))
+
+    def measurement_from_group(self, g: _Group, path: Path, reader: str, shared: set[str]) -> None:
+        kind, tool = _kind_of(g)
+        what = f"{tool or 'group'} {g.label!r} ({g.tracking_identifier or 'no tracking identifier'})"
+        if kind is None:
+            self._not_placed(path, g, what, tool and f"{tool} is not a measurement SpineCase has"
+                             or "no measurement SpineCase can read (no coordinates)")
+            return
+        spec = SR_KINDS[kind]
+        graphics = _graphics_for(g, spec)
+        if not graphics:
+            self._not_placed(path, g, what, "the group has no coordinates")
+            return
+        try:
+            placed = self._place(graphics, g)
+        except _Unplaceable as exc:
+            self._not_placed(path, g, what, str(exc))
+            return
+        image, series_uid, lps = placed
+        try:
+            points = _points_for(kind, lps, g, image)
+        except ValueError as exc:
+            self._not_placed(path, g, what, f"its coordinates do not make a {kind}: {exc}")
+            return
+        plane = self._plane(kind, points, image, series_uid, g)
+        finding_id = self._finding_for(g, shared)
+        stats = _stats(g, kind, series_uid, self.lookup)
+        try:
+            m = Measurement(kind=kind, points=[tuple(map(float, p)) for p in points], plane=plane,  # type: ignore[arg-type,misc]
+                            series_instance_uid=series_uid,
+                            sop_instance_uid=image.sop_instance_uid if image else None,
+                            frame_number=image.frame_number if image else None,
+                            slice_index=image.slice_index if image else None, label=g.label, reader=reader,
+                            finding_id=finding_id, stats=stats)
+        except ValueError as exc:
+            self._not_placed(path, g, what, f"not a valid {kind}: {exc}")
+            return
+        if self._duplicate(m):
+            self.result.duplicates += 1
+            return
+        self.result.measurements.append(m)
+        self._need_series(series_uid)
+
+    def _finding_for(self, g: _Group, shared: set[str]) -> str | None:
+        uid = g.tracking_uid
+        if uid in self.finding_by_uid:
+            return self.finding_by_uid[uid]
+        if uid in shared:  # several measurement groups of one tracked lesion, without a finding group
+            n = len(self.case.findings) + len(self.result.findings) + 1
+            f = Finding(id=_id_from_uid(uid) or new_id(), label=f"Tracked lesion {n}")
+            if any(o.id == f.id for _, o in self.case._all_objects()):
+                f = f.model_copy(update={"id": new_id()})
+            self.finding_by_uid[uid] = f.id
+            self.result.findings.append(f)
+            return f.id
+        return None
+
+    def _place(self, graphics: list[_Graphic], g: _Group) -> tuple[ImageGeometry | None, str, list[np.ndarray]]:
+        lps: list[np.ndarray] = []
+        image: ImageGeometry | None = None
+        series_uid = ""
+        for gr in graphics:
+            if gr.value_type == "SCOORD":
+                if gr.image is None:
+                    raise _Unplaceable("image coordinates without the image they are on")
+                img = self.lookup.image(*gr.image)
+                if img is None:
+                    raise _Unplaceable(f"its image {gr.image[0]} is not among the series at hand (open or "
+                                       "locate its series first)")
+                image, series_uid = img, img.series_instance_uid
+                lps.append(np.array([img.to_lps(c, r) for c, r in gr.data]))
+            else:
+                lps.append(gr.data.copy())
+        if image is None:  # SCOORD3D: the source image, else the series of its frame of reference
+            src = next((ref for n in g.nums for ref in n.images), None) or (g.images[0] if g.images else None)
+            img = self.lookup.image(*src) if src else None
+            if img is not None:
+                image, series_uid = img, img.series_instance_uid
+            else:
+                frame = graphics[0].frame_of_reference_uid
+                candidates = self.lookup.series_in_frame(frame)
+                if not candidates:
+                    raise _Unplaceable(f"no series at hand is in its frame of reference {frame or '(none given)'}")
+                series_uid = candidates[0]
+            # a 3D measurement lying in an acquired image's plane is on that image
+            if image is None or image.series_instance_uid != series_uid:
+                image = None
+            pts = np.vstack(lps)
+            if image is None:
+                near = [i for i in self.lookup.by_series.get(series_uid, [])
+                        if max(i.distance(p) for p in pts) <= max(i.thickness / 2, 1e-3)]
+                image = min(near, key=lambda i: max(i.distance(p) for p in pts)) if near else None
+            if image is not None and max(image.distance(p) for p in pts) > max(image.thickness / 2, 1e-3):
+                image = None
+        return image, series_uid, lps
+
+    def _plane(self, kind: str, points: np.ndarray, image: ImageGeometry | None, series_uid: str, g: _Group
+               ) -> MeasurementPlane:
+        if image is not None:
+            spec = PlaneSpec(origin=tuple(map(float, image.position)), x_dir=image.row_dir, y_dir=image.column_dir,
+                             x_spacing=image.spacing[1], y_spacing=image.spacing[0], thickness=image.thickness)
+            name = plane_name_from_orientation([*image.row_dir, *image.column_dir])
+            return MeasurementPlane(orientation=name, normal=tuple(map(float, image.normal)),  # type: ignore[arg-type]
+                                    geometry=spec)
+        # a reformat: the plane named in our own SRs, else the series' axis plane the points lie in
+        imgs = self.lookup.by_series.get(series_uid, [])
+        axes = []
+        if imgs:
+            ref = imgs[0]
+            axes = [np.asarray(ref.row_dir), np.asarray(ref.column_dir), ref.normal]
+        named = next((t.lower() for c, t in g.texts if _is(c, PLANE_CONCEPT)), None)
+        pts = np.asarray(points, dtype=np.float64)
+        normal: np.ndarray | None = None
+        if len(pts) >= 3:
+            centred = pts - pts.mean(axis=0)
+            _, s, vt = np.linalg.svd(centred)
+            if s[1] > 1e-6:
+                normal = vt[2]
+        if normal is None and axes:
+            d = pts[-1] - pts[0]
+            d = d / (np.linalg.norm(d) or 1.0)
+            normal = min(axes, key=lambda a: abs(float(np.dot(a, d))))
+        if normal is None:
+            normal = np.array([0.0, 0.0, 1.0])
+        if axes:  # snap to the series' axis plane it matches (reformats of a volume are axis planes)
+            best = max(axes, key=lambda a: abs(float(np.dot(a, normal))))
+            if abs(float(np.dot(best, normal))) > 0.9999:
+                normal = best * np.sign(np.dot(best, normal) or 1.0)
+        x = np.cross(normal, [0.0, 0.0, 1.0]) if abs(normal[2]) < 0.9 else np.cross(normal, [0.0, 1.0, 0.0])
+        y = np.cross(normal, x)
+        name = named if named in ("axial", "sagittal", "coronal", "oblique") else plane_name_from_orientation([*x, *y])
+        return MeasurementPlane(orientation=name, normal=tuple(map(float, normal / np.linalg.norm(normal))))  # type: ignore[arg-type]
+
+    def _duplicate(self, m: Measurement) -> bool:
+        pts = np.asarray(m.points)
+        for other in [*self.case.measurements, *self.result.measurements]:
+            if other.kind == m.kind and other.series_instance_uid == m.series_instance_uid \
+                    and len(other.points) == len(m.points) \
+                    and float(np.max(np.abs(np.asarray(other.points) - pts))) <= MATCH_MM:
+                return True
+        return False
+
+    def _need_series(self, series_uid: str) -> None:
+        if self.case.series_ref(series_uid) is not None or series_uid in self.series_added:
+            return
+        imgs = self.lookup.by_series.get(series_uid)
+        if not imgs:
+            return
+        first = imgs[0]
+        self.series_added.add(series_uid)
+        study = first.study_instance_uid
+        if study and self.case.study_ref(study) is None and all(s.study_instance_uid != study
+                                                                 for s in self.result.studies):
+            from datetime import date
+
+            d = first.study_date
+            when = date(int(d[:4]), int(d[4:6]), int(d[6:8])) if len(d) >= 8 and d[:8].isdigit() else None
+            self.result.studies.append(Study(study_instance_uid=study, study_date=when))
+        self.result.series.append(SeriesRef(series_instance_uid=series_uid, study_instance_uid=study or None,
+                                            modality=first.modality, description=first.series_description,
+                                            series_number=first.series_number,
+                                            frame_of_reference_uid=first.frame_of_reference_uid or None))
+
+    def finish(self) -> None:
+        """Drop auto-made findings that ended up with no measurement."""
+        used = {m.finding_id for m in self.result.measurements}
+        self.result.findings = [f for f in self.result.findings
+                                if f.id in used or not f.label.startswith("Tracked lesion ")]
+
+
+class _Unplaceable(Exception):
+    pass
+
+
+def _grade(c: tuple[str, str, str]) -> str | None:
+    return next((g for g, code in BILSKY_GRADE_CODES.items() if code.value == c[1]), None)
+
+
+def _kind_of(g: _Group) -> tuple[str | None, str]:
+    """(SpineCase kind or None, the tool or concept that decided it)."""
+    ident = g.tracking_identifier
+    for prefix in _TOOL_PREFIXES:
+        if ident.startswith(prefix):
+            rest = ident[len(prefix):]
+            m = re.search(r":SpineCase:([a-z_]+)", rest)
+            if m and m.group(1) in SR_KINDS:
+                return m.group(1), rest.split(":")[0]
+            tool = rest.split(":")[0]
+            sub = rest.split(":")[1] if ":" in rest else ""
+            kind = _TOOL_KINDS.get(sub) or _TOOL_KINDS.get(tool)
+            if kind == "length" and any(n.concept[1] == "121207" for n in g.nums):
+                kind = "cc_extent"
+            return kind, tool
+    names = {n.concept[1] for n in g.nums}
+    graphics = [gr for n in g.nums for gr in n.graphics] + g.graphics
+    types = {gr.graphic_type for gr in graphics}
+    if {"103339001", "103340004"} <= names:
+        return "bidirectional", "Long/Short Axis"
+    if "121207" in names:
+        return "cc_extent", "Height"
+    if "285285000" in names:
+        return "cobb", "Cobb angle"
+    if "1483009" in names:
+        return "angle", "Angle"
+    if "410668003" in names:
+        return "length", "Length"
+    if "ELLIPSE" in types:
+        return "ellipse_roi", "Ellipse"
+    if types & {"POLYGON", "POLYLINE"} and graphics:
+        return "polygon_roi", "Polygon"
+    if "POINT" in types:
+        return "probe", "Point"
+    return None, ""
+
+
+def _graphics_for(g: _Group, spec: Any) -> list[_Graphic]:
+    """The graphics that define the measurement, in the order the kind needs them."""
+    if spec.kind == "bidirectional":
+        by_concept = {n.concept[1]: n for n in g.nums}
+        out = []
+        for code_value in ("103339001", "103340004"):  # long axis, short axis
+            n = by_concept.get(code_value)
+            if n is not None and n.graphics:
+                out.append(n.graphics[0])
+        return out
+    for n in g.nums:
+        if n.graphics:
+            return n.graphics
+    return g.graphics[:1]
+
+
+def _points_for(kind: str, lps: list[np.ndarray], g: _Group, image: ImageGeometry | None) -> np.ndarray:
+    pts = np.vstack(lps)
+    if kind in ("length", "cc_extent"):
+        if len(pts) < 2:
+            raise ValueError("fewer than 2 points")
+        return pts[:2]
+    if kind == "bidirectional":
+        if len(pts) != 4:
+            raise ValueError(f"{len(pts)} points, not the 4 of two axes")
+        return pts
+    if kind == "probe":
+        return pts[:1]
+    if kind == "angle":
+        if len(pts) == 4 and np.linalg.norm(pts[1] - pts[2]) <= MATCH_MM:
+            return np.array([pts[0], pts[1], pts[3]])
+        if len(pts) == 3:
+            return pts
+        raise ValueError(f"{len(pts)} points")
+    if kind == "cobb":
+        if len(pts) != 4:
+            raise ValueError(f"{len(pts)} points, not two lines")
+        return pts
+    if kind == "ellipse_roi":
+        graphic = next((gr for n in g.nums for gr in n.graphics), None) or (g.graphics[0] if g.graphics else None)
+        gtype = graphic.graphic_type if graphic else "ELLIPSE"
+        if gtype == "CIRCLE" and len(pts) == 2:
+            centre, edge = pts
+            normal = image.normal if image is not None else np.array([0.0, 0.0, 1.0])
+            r = edge - centre
+            return np.array([centre, edge, centre + np.cross(normal, r)])
+        if len(pts) != 4:
+            raise ValueError(f"{len(pts)} points, not an ellipse's 4 axis ends")
+        centre = (pts[0] + pts[1]) / 2
+        return np.array([centre, pts[1], pts[3]])
+    # polygon / freehand: an outline (closed: the first point repeated at the end)
+    if len(pts) >= 2 and np.linalg.norm(pts[0] - pts[-1]) <= MATCH_MM:
+        pts = pts[:-1]
+    if len(pts) < 3:
+        raise ValueError(f"{len(pts)} points")
+    return pts
+
+
+def _stats(g: _Group, kind: str, series_uid: str, lookup: SeriesLookup) -> RoiStatsCache | None:
+    if kind not in ("ellipse_roi", "polygon_roi", "freehand_roi", "probe"):
+        return None
+    values: dict[str, float] = {}
+    unit = ""
+    count = 0
+    for n in g.nums:
+        if n.value is None:
+            continue
+        if n.concept[1] == VOXEL_COUNT_CONCEPT.value and n.concept[0] == LOCAL_SCHEME:
+            count = int(round(n.value))
+            continue
+        key = _STAT_NAMES.get(n.derivation[1]) if n.derivation else None
+        key = key or _STAT_NAMES.get(n.concept[1]) or _STAT_MEANINGS.get(n.concept[2].lower())
+        if kind == "probe" and n.concept[1] in ("112031", "110852"):
+            key = "mean"
+        if key:
+            values[key] = n.value
+            unit = "HU" if n.unit in ("[hnsf'U]", "HU") else unit
+    if "mean" not in values:
+        return None
+    if kind == "probe":
+        return RoiStatsCache(mean=values["mean"], sd=0.0, min=values["mean"], max=values["mean"], count=1, unit=unit)
+    return RoiStatsCache(mean=values.get("mean"), sd=values.get("sd"), min=values.get("min"), max=values.get("max"),
+                         count=count, unit=unit)
+
