@@ -64,7 +64,7 @@ def image_entries(headers: Iterable[Dataset]) -> list[dict[str, Any]]:
     return out
 
 
-def run_node(command: str, *args: str | Path) -> dict[str, Any]:
+def run_node(command: str, *args: str | Path) -> Any:
     node_ready()
     result = subprocess.run([require("node", "OHIF's SR libraries"), str(NODE_DIR / "ohif_sr.mjs"), command,
                              *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=300,
@@ -73,11 +73,12 @@ def run_node(command: str, *args: str | Path) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def hydrate(sr_path: Path, headers: Sequence[Dataset], tmp_path: Path) -> dict[str, Any]:
-    """Run OHIF's hydration (MeasurementReport.generateToolState) on an SR file."""
-    images = tmp_path / f"{sr_path.stem}-images.json"
+def hydrate(sr_paths: Sequence[Path], headers: Sequence[Dataset], tmp_path: Path) -> list[dict[str, Any]]:
+    """Run OHIF's hydration (MeasurementReport.generateToolState) on SR files: per file, its groups and the
+    Cornerstone3D tool state made of them."""
+    images = tmp_path / "hydrate-images.json"
     images.write_text(json.dumps(image_entries(headers)), encoding="utf-8")
-    return run_node("hydrate", sr_path, images)
+    return run_node("hydrate", images, *sr_paths)  # type: ignore[return-value]
 
 
 CS3D_TOOL_OF_KIND = {"length": "Length", "cc_extent": "Length", "bidirectional": "Bidirectional",

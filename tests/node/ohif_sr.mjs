@@ -2,7 +2,7 @@
 // @cornerstonejs/adapters (MeasurementReport) turns it into Cornerstone3D tool state ("hydration") or
 // writes an SR from tool state exactly as OHIF's "Save measurements" does. Driven by tests/test_interop_ohif.py.
 //
-//   node ohif_sr.mjs hydrate SR.dcm IMAGES.json            -> JSON on stdout: the groups and the tool state
+//   node ohif_sr.mjs hydrate IMAGES.json SR.dcm...         -> JSON on stdout: per SR, its groups and tool state
 //   node ohif_sr.mjs generate IMAGES.json ANNOTATIONS.json OUT.dcm
 //
 // IMAGES.json: [{sopInstanceUID, sopClassUID, frame, seriesInstanceUID, studyInstanceUID, frameOfReferenceUID,
@@ -98,11 +98,16 @@ function groupsOf(dataset) {
   });
 }
 
-function hydrate(srPath, imagesPath) {
+function hydrate(imagesPath, ...srPaths) {
   const images = JSON.parse(fs.readFileSync(imagesPath, 'utf8'));
   registerImages(images);
   const sopToImageId = {};
   for (const img of images) sopToImageId[`${img.sopInstanceUID}:${img.frame || 1}`] = imageIdOf(img);
+  realLog(JSON.stringify(srPaths.map((p) => hydrateOne(p, sopToImageId))));
+}
+
+function hydrateOne(srPath, sopToImageId) {
+  warnings.length = 0;
   const dataset = readSR(srPath);
   const state = MeasurementReport.generateToolState(dataset, sopToImageId, metaData);
   const hydrated = [];
@@ -121,12 +126,7 @@ function hydrate(srPath, imagesPath) {
       });
     }
   }
-  realLog(JSON.stringify({
-    sopClassUID: dataset.SOPClassUID,
-    groups: groupsOf(dataset),
-    hydrated,
-    warnings,
-  }));
+  return { sopClassUID: dataset.SOPClassUID, groups: groupsOf(dataset), hydrated, warnings: [...warnings] };
 }
 
 function generate(imagesPath, annotationsPath, outPath) {
@@ -171,7 +171,7 @@ const [command, ...args] = process.argv.slice(2);
 if (command === 'hydrate') hydrate(...args);
 else if (command === 'generate') generate(...args);
 else {
-  process.stderr.write('usage: node ohif_sr.mjs hydrate SR.dcm IMAGES.json | generate IMAGES.json ANN.json OUT.dcm\n');
+  process.stderr.write('usage: node ohif_sr.mjs hydrate IMAGES.json SR.dcm... | generate IMAGES.json ANN.json OUT.dcm\n');
   process.exit(2);
 }
 // keep the unused import honest: csUtilities is the same module the adapters use for plane restrictions
