@@ -94,6 +94,7 @@ class ExportKind:
 EXPORTS: tuple[ExportKind, ...] = (
     ExportKind("csv", "Measurements &CSV\u2026", "-measurements.csv", "CSV (*.csv)", "measurements CSV"),
     ExportKind("findings_csv", "&Findings CSV\u2026", "-findings.csv", "CSV (*.csv)", "findings CSV"),
+    ExportKind("levels_csv", "&Levels CSV\u2026", "-levels.csv", "CSV (*.csv)", "levels CSV"),
     ExportKind("sr", "DICOM &SR\u2026", "-sr.dcm", "DICOM (*.dcm)", "DICOM SR"),
     ExportKind("html", "&HTML Report\u2026", "-report.html", "HTML (*.html)", "HTML report"),
     ExportKind("pdf", "&PDF Report\u2026", "-report.pdf", "PDF (*.pdf)", "PDF report"),
@@ -953,6 +954,10 @@ class CaseFeature(QObject):
                 from imaging.case.export_csv import write_findings_csv
 
                 write_findings_csv(case, out)
+            elif kind == "levels_csv":
+                from imaging.case.export_csv import write_levels_csv
+
+                write_levels_csv(case, out)
             elif kind == "sr":
                 from imaging.case.export_sr import write_sr
 

@@ -21,17 +21,19 @@ from app.cli import main as cli_main
 from imaging.case.analysis import lesion_dimensions
 from imaging.case.export_csv import (
     FINDING_COLUMNS,
+    LEVEL_COLUMNS,
     MEASUREMENT_COLUMNS,
     neutralise,
     rows_to_csv,
     unneutralise,
     write_findings_csv,
+    write_levels_csv,
     write_measurements_csv,
 )
 from imaging.case.export_report import build_html_report, write_html_report
 from imaging.case.export_sr import LOCAL_SCHEME, build_sr, level_code, write_sr
 from imaging.case.keyimage import png_bytes
-from imaging.case.model import Case
+from imaging.case.model import SECTORS, Case
 from imaging.case.schema import case_json_schema_text
 from imaging.case.sources import MissingSeries
 from imaging.case.store import load_case, save_case
@@ -60,7 +62,7 @@ def check_measurement_csv(case: Case, path: Path) -> None:
         assert float(row["value"]) == v.value  # full precision: the identical float
         assert row["unit"] == v.unit
         assert unneutralise(row["label"]) == m.label  # commas, quotes, line breaks survive
-        assert row["measurement_type"].split(".")[0] == m.kind
+        assert row["measurement_type"] == m.kind and row["value_name"] == v.name
         assert [tuple(p) for p in json.loads(row["points_lps"])] == [tuple(p) for p in m.points]
         assert row["case_id"] == case.case_id and unneutralise(row["patient_id"]) == case.patient.id
         assert row["series_instance_uid"] == (m.series_instance_uid or "")
@@ -80,8 +82,9 @@ def check_finding_csv(case: Case, path: Path) -> None:
     for row, f in zip(rows, case.findings, strict=True):
         assert unneutralise(row["finding_label"]) == f.label
         assert row["levels"] == f.levels_text and row["level_from"] == (f.level_from or "")
-        assert row["bilsky_grade"] == (f.bilsky.grade or "")
-        assert row["bilsky_suggested"] == (f.bilsky.suggested_grade or "")
+        assert row["bilsky_grade"] == (f"Bilsky {f.bilsky.grade}" if f.bilsky.grade else "")
+        assert row["bilsky_suggested"] == (f"Bilsky {f.bilsky.suggested_grade}" if f.bilsky.suggested_grade else "")
+        assert (row["site"], row["laterality"]) == (f.site or "", f.laterality or "")
         score = f.sins_score()
         assert row["sins_total"] == (str(score.total) if score else "")
         dims = lesion_dimensions(case, f.id)
@@ -107,13 +110,16 @@ def test_measurement_csv_round_trip(tmp_path: Path) -> None:
     assert "Läsion ü 日本" in labels
     assert any(r["series_description"] == "'=T2 sag" for r in rows) is False  # MR series has no measurement
     # Negative numbers stay numbers.
-    means = [r["value"] for r in rows if r["measurement_type"] == "ellipse_roi.mean"]
+    means = [r["value"] for r in rows if (r["measurement_type"], r["value_name"]) == ("ellipse_roi", "mean")]
     assert means == ["-12.5"]
-    probe = [r for r in rows if r["measurement_type"] == "probe.value"]
+    probe = [r for r in rows if (r["measurement_type"], r["value_name"]) == ("probe", "value")]
     assert probe[0]["value"] == "-1000.0" and probe[0]["unit"] == "HU"
-    kinds = {r["measurement_type"] for r in rows}
-    assert {"bidirectional.long_axis", "bidirectional.short_axis", "cc_extent", "cc_extent.length", "length",
-            "cobb.cobb_angle", "angle"} <= kinds
+    kinds = {(r["measurement_type"], r["value_name"]) for r in rows}
+    assert {("bidirectional", "long_axis"), ("bidirectional", "short_axis"), ("cc_extent", "cc_extent"),
+            ("cc_extent", "length"), ("length", "length"), ("cobb", "cobb_angle"), ("angle", "angle")} <= kinds
+    # one value per measurement and value name
+    pairs = [(r["measurement_id"], r["value_name"]) for r in rows]
+    assert len(pairs) == len(set(pairs))
     px = [r for r in rows if r["label"] == "no spacing"]
     assert px[0]["unit"] == "px"
     levels = {r["measurement_id"]: r["levels"] for r in rows}
@@ -128,9 +134,60 @@ def test_findings_csv_round_trip(tmp_path: Path) -> None:
     _, rows = read_csv(path)
     first = rows[0]
     assert (first["bilsky_grade"], first["escc_group"], first["sins_total"], first["lesion_type"]) == \
-        ("3", "high", "9", "lipomatous")
+        ("Bilsky 3", "high", "9", "lipomatous")
+    assert first["histology"] == "dedifferentiated liposarcoma"
     assert first["bilsky_sop_instance_uid"].endswith(".100") and first["bilsky_level"] == "T6"
     assert first["sins_category"].startswith("potentially unstable")
+
+
+def check_levels_csv(case: Case, path: Path) -> None:
+    header, rows = read_csv(path)
+    assert tuple(header) == LEVEL_COLUMNS
+    for f in case.findings:
+        mine = [r for r in rows if r["finding_id"] == f.id]
+        levels = set(f.level_range.levels) if f.level_range else set()
+        levels |= {inv.level for inv in f.involvement}
+        assert {r["level"] for r in mine} == levels
+        for r in mine:
+            inv = next((i.sectors for i in f.involvement if i.level == r["level"]), [])
+            assert r["involved_sectors"] == ";".join(inv)
+            assert all(r[f"involves_{s}"] == ("1" if s in inv else "0") for s in SECTORS)
+            assert r["in_level_range"] == ("1" if f.level_range and r["level"] in f.level_range.levels else "0")
+
+
+def test_levels_csv(tmp_path: Path) -> None:
+    case = make_case()
+    path = write_levels_csv(case, tmp_path / "l.csv")
+    check_levels_csv(case, path)
+    _, rows = read_csv(path)
+    t5 = next(r for r in rows if r["level"] == "T5")
+    assert t5["involved_sectors"] == "left_pedicle;lamina;epidural" and t5["involves_lamina"] == "1"
+    assert next(r for r in rows if r["level"] == "T6")["bilsky_grade"] == "Bilsky 3" and t5["bilsky_grade"] == ""
+
+
+def test_csv_column_types_are_the_same_in_every_file(tmp_path: Path) -> None:
+    """A column is numeric in every file or text in every file: Bilsky grades never read as numbers."""
+
+    def number(cell: str) -> bool:
+        try:
+            float(cell)
+        except ValueError:
+            return False
+        return True
+
+    cases = [make_case(), *(load_case(p) for p in SAMPLE_CASES)]
+    for writer, columns in ((write_findings_csv, FINDING_COLUMNS), (write_levels_csv, LEVEL_COLUMNS),
+                            (write_measurements_csv, MEASUREMENT_COLUMNS)):
+        kinds: dict[str, set[bool]] = {c: set() for c in columns}
+        for i, case in enumerate(cases):
+            _, rows = read_csv(writer(case, tmp_path / f"{writer.__name__}-{i}.csv"))
+            for r in rows:
+                for c in columns:
+                    if r[c] != "" and c not in ("patient_id", "label", "finding_label", "case_id"):
+                        kinds[c].add(number(r[c]))
+        assert {c: k for c, k in kinds.items() if len(k) > 1} == {}
+        for c in ("bilsky_grade", "bilsky_suggested"):
+            assert kinds.get(c, set()) <= {False}
 
 
 def test_neutralise() -> None:
@@ -302,6 +359,7 @@ def test_sample_case_exports(case_path: Path, tmp_path: Path) -> None:
     case = load_case(case_path)
     check_measurement_csv(case, write_measurements_csv(case, tmp_path / "m.csv"))
     check_finding_csv(case, write_findings_csv(case, tmp_path / "f.csv"))
+    check_levels_csv(case, write_levels_csv(case, tmp_path / "l.csv"))
     if shutil.which("dciodvfy") and any(m.series_instance_uid for m in case.measurements):
         export = write_sr(case, case_path, tmp_path / "sr.dcm")
         assert all(dciodvfy_errors(p) == [] for p in export.paths)

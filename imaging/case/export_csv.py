@@ -1,4 +1,5 @@
-"""CSV exports of a case (Qt-free): one row per measurement value, or one row per finding.
+"""CSV exports of a case (Qt-free): one row per measurement value, one row per finding, one row per finding
+and level (``docs/dicom-interop.md`` documents every column).
 
 Format: RFC 4180 (comma, double-quote quoting, CRLF line ends; labels with commas, quotes and line breaks
 survive a round trip through Python's ``csv`` module), UTF-8 without BOM, '.' as the decimal mark, floats
@@ -9,12 +10,13 @@ Spreadsheet formula injection (OWASP "CSV Injection"): a *text* cell that starts
 evaluates it. Number cells (``value`` and the numeric finding columns) are written as numbers and never
 prefixed: ``-12.5`` stays a negative number. :func:`unneutralise` undoes the prefix when reading back.
 
-Columns are exactly :data:`MEASUREMENT_COLUMNS` and :data:`FINDING_COLUMNS`. Empty cells mean "none".
-``measurement_type`` names the value as well as the kind: the kind alone when the value is the kind's own
-(``length``, ``angle``, ``cc_extent``), else ``kind.value`` (``bidirectional.long_axis``,
-``bidirectional.short_axis``, ``ellipse_roi.area``, ``ellipse_roi.mean``, ``cc_extent.length``,
-``cobb.cobb_angle``, ``probe.value``...). A probe or ROI whose statistics were never computed has no
-statistics rows.
+Columns are exactly :data:`MEASUREMENT_COLUMNS`, :data:`FINDING_COLUMNS` and :data:`LEVEL_COLUMNS`. Empty
+cells mean "none". Every column has one type in every file, so a reader (pandas...) infers the same type
+from any export: ``measurement_type`` is the measurement's kind and ``value_name`` the value's name (one
+row per measurement and value name: ``bidirectional``/``long_axis``, ``cc_extent``/``cc_extent`` (the
+craniocaudal extent) and ``cc_extent``/``length`` (the segment's length)...); Bilsky grades are text in
+every file (``"Bilsky 3"``, ``"Bilsky 1b"``: a bare ``3`` would read as a number in one file and ``1b`` as
+text in another). A probe or ROI whose statistics were never computed has no statistics rows.
 Measurement ``levels``: the levels the measurement's points lie in (from the vertebral labels), else its
 finding's levels. Finding ``*_mm`` / ``ellipsoid_volume_ml`` are blank when a source has no pixel spacing
 (never a fake mm; the per-measurement CSV carries those values in px).
@@ -31,33 +33,45 @@ from pathlib import Path
 from typing import Any
 
 from imaging.case.analysis import escc_group_of, lesion_dimensions, level_at_point
-from imaging.case.model import Case, Finding, Measurement
+from imaging.case.model import SECTORS, Case, Finding, Measurement
 from imaging.spine.levels import LevelRange, level_index
 
 __all__ = [
     "FINDING_COLUMNS",
+    "LEVEL_COLUMNS",
     "MEASUREMENT_COLUMNS",
+    "bilsky_text",
     "finding_rows",
+    "level_rows",
     "measurement_rows",
     "neutralise",
     "rows_to_csv",
     "unneutralise",
     "write_findings_csv",
+    "write_levels_csv",
     "write_measurements_csv",
 ]
 
 MEASUREMENT_COLUMNS: tuple[str, ...] = (
     "case_id", "patient_id", "study_instance_uid", "study_date", "series_instance_uid", "series_description",
     "modality", "sop_instance_uid", "frame_of_reference_uid", "finding_id", "finding_label", "levels",
-    "measurement_id", "measurement_type", "label", "value", "unit", "plane", "points_lps", "reader", "created_utc",
+    "measurement_id", "measurement_type", "value_name", "label", "value", "unit", "plane", "points_lps", "reader",
+    "created_utc",
 )
 FINDING_COLUMNS: tuple[str, ...] = (
     "case_id", "patient_id", "finding_id", "finding_label", "level_from", "level_to", "levels", "lesion_type",
-    "bilsky_grade", "bilsky_level", "bilsky_sop_instance_uid", "bilsky_suggested", "escc_group", "sins_total",
+    "site", "laterality", "histology", "bilsky_grade", "bilsky_level", "bilsky_sop_instance_uid", "bilsky_suggested",
+    "escc_group", "sins_total",
     "sins_category", "long_axis_mm", "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml", "reader",
     "updated_utc",
 )
-_NUMERIC = frozenset({"value", "sins_total", "long_axis_mm", "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml"})
+LEVEL_COLUMNS: tuple[str, ...] = (
+    "case_id", "patient_id", "finding_id", "finding_label", "level", "level_index", "in_level_range",
+    "involved_sectors", *(f"involves_{s}" for s in SECTORS), "bilsky_grade",
+)
+"""One row per finding and level (its level range and any level with involvement recorded)."""
+_NUMERIC = frozenset({"value", "sins_total", "long_axis_mm", "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml",
+                      "level_index", "in_level_range", *(f"involves_{s}" for s in SECTORS)})
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -69,6 +83,11 @@ def neutralise(text: str) -> str:
 def unneutralise(text: str) -> str:
     """Undo :func:`neutralise` (for reading an export back)."""
     return text[1:] if text.startswith("'") and text[1:].startswith(_DANGEROUS) else text
+
+
+def bilsky_text(grade: str | None) -> str:
+    """A Bilsky grade as CSV text: ``"Bilsky 3"`` (always text, whatever the grade), ``""`` for none."""
+    return f"Bilsky {grade}" if grade else ""
 
 
 def _iso(t: datetime | None) -> str:
@@ -134,8 +153,7 @@ def measurement_rows(case: Case) -> list[dict[str, Any]]:
             "reader": m.reader, "created_utc": _iso(m.created_utc),
         }
         for v in m.values():
-            kind = m.kind if v.name == m.kind else f"{m.kind}.{v.name}"
-            rows.append({**base, "measurement_type": kind, "value": v.value, "unit": v.unit})
+            rows.append({**base, "value_name": v.name, "value": v.value, "unit": v.unit})
     return rows
 
 
@@ -146,9 +164,10 @@ def _finding_row(case: Case, f: Finding) -> dict[str, Any]:
     return {
         "case_id": case.case_id, "patient_id": case.patient.id, "finding_id": f.id, "finding_label": f.label,
         "level_from": f.level_from or "", "level_to": f.level_to or "", "levels": f.levels_text,
-        "lesion_type": f.lesion_type or "", "bilsky_grade": f.bilsky.grade or "",
+        "lesion_type": f.lesion_type or "", "site": f.site or "", "laterality": f.laterality or "",
+        "histology": case.report.histology, "bilsky_grade": bilsky_text(f.bilsky.grade),
         "bilsky_level": f.bilsky.level or "", "bilsky_sop_instance_uid": f.bilsky.sop_instance_uid or "",
-        "bilsky_suggested": f.bilsky.suggested_grade or "", "escc_group": escc_group_of(f.bilsky.grade),
+        "bilsky_suggested": bilsky_text(f.bilsky.suggested_grade), "escc_group": escc_group_of(f.bilsky.grade),
         "sins_total": score.total if score else None, "sins_category": score.category.label if score else "",
         "long_axis_mm": dims.long_axis if mm and dims else None,
         "short_axis_mm": dims.short_axis if mm and dims else None,
@@ -161,6 +180,35 @@ def _finding_row(case: Case, f: Finding) -> dict[str, Any]:
 def finding_rows(case: Case) -> list[dict[str, Any]]:
     """One dict per finding, keyed by :data:`FINDING_COLUMNS` (values unformatted)."""
     return [_finding_row(case, f) for f in case.findings]
+
+
+def level_rows(case: Case) -> list[dict[str, Any]]:
+    """One dict per finding and level, keyed by :data:`LEVEL_COLUMNS`: the finding's level range and any
+    other level with involvement recorded, cranial to caudal; ``in_level_range`` 1/0; ``involved_sectors``
+    the sector keys joined by ``;``; one 1/0 column per sector; ``bilsky_grade`` at the graded level."""
+    from imaging.case.findings import involvement_levels
+
+    rows = []
+    for f in case.findings:
+        in_range = set(f.level_range.levels) if f.level_range is not None else set()
+        sectors = {inv.level: inv.sectors for inv in f.involvement}
+        for lv in involvement_levels(f):
+            involved = sectors.get(lv, [])
+            rows.append({
+                "case_id": case.case_id, "patient_id": case.patient.id, "finding_id": f.id,
+                "finding_label": f.label, "level": lv, "level_index": level_index(lv),
+                "in_level_range": int(lv in in_range), "involved_sectors": ";".join(involved),
+                **{f"involves_{s}": int(s in involved) for s in SECTORS},
+                "bilsky_grade": bilsky_text(f.bilsky.grade) if f.bilsky.level == lv else "",
+            })
+    return rows
+
+
+def write_levels_csv(case: Case, path: str | Path) -> Path:
+    """Write the per-finding-and-level CSV (atomically)."""
+    from imaging.case.store import atomic_write
+
+    return atomic_write(path, rows_to_csv(level_rows(case), LEVEL_COLUMNS).encode("utf-8"))
 
 
 def write_measurements_csv(case: Case, path: str | Path) -> Path:
