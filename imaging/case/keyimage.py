@@ -81,6 +81,9 @@ class KeyImage:
     slice_index: int
     pixel_mm: float
     tags: list[str] = field(default_factory=list)
+    rgb: np.ndarray | None = None  # the H x W x 3 uint8 picture (for DICOM secondary captures)
+    x_dir: tuple[float, float, float] | None = None  # LPS direction of the image's columns (left to right)
+    y_dir: tuple[float, float, float] | None = None  # LPS direction of its rows (top to bottom)
 
 
 class _Canvas:
@@ -170,7 +173,8 @@ def render_key_image(volume: Volume, orientation: str, lps_hint: Sequence[float]
             tags.append(ov.tag)
             anchor = p[np.argmin(p[:, 1])]  # beside the topmost point
             canvas.text(anchor[0] + 6, anchor[1] - 14, ov.tag, ov.colour)
-    return KeyImage(png_bytes(rgb), out_w, out_h, orientation, k, ps, tags)
+    return KeyImage(png_bytes(rgb), out_w, out_h, orientation, k, ps, tags, rgb,
+                    tuple(map(float, geom.x_dir)), tuple(map(float, geom.y_dir)))
 
 
 def measurement_overlay(kind: str, points: Sequence[Sequence[float]], colour: tuple[int, int, int], tag: str = ""
