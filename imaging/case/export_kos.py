@@ -91,7 +91,7 @@ def write_key_images(case: Case, case_path: str | Path, out: str | Path, *, sear
         out.with_name(f"{out.stem}-study{i}{out.suffix or '.dcm'}") for i in range(1, len(studies) + 1)]
     reader = case.readers[0].name if case.readers else ""
     sc_number = 0
-    for (study, sops), path in zip(studies.items(), names, strict=True):
+    for sops, path in zip(studies.values(), names, strict=True):
         refs = [headers[s] for s in sops]
         observer = hd.sr.ObserverContext(
             observer_type=codes.DCM.Person,
