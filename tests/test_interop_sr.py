@@ -290,13 +290,15 @@ def test_import_lists_what_cannot_be_placed_and_refuses_other_files(tmp_path: Pa
     assert result.measurements == [] and len(result.not_placed) == len(case.measurements) - len(export.skipped)
     assert all("frame of reference" in n.reason for n in result.not_placed)
     assert [f.label for f in result.findings] == ["T5-T6 mass"]
-    # another patient: refused
-    other = Case()
-    other.patient.id = "SOMEONE-ELSE"
-    with pytest.raises(SrImportError, match="another patient"):
-        import_sr(export.paths, other, SeriesLookup([]))
-    # not an SR
+    # another patient than the images at hand: refused
     ct = next(s for s in case.series if s.modality == "CT")
+    others = []
+    for h in series_headers(case_path, ct):
+        h.PatientID = "SOMEONE-ELSE"
+        others.append(h)
+    with pytest.raises(SrImportError, match="another patient"):
+        import_sr(export.paths, Case(), SeriesLookup.from_headers(others))
+    # not an SR
     with pytest.raises(SrImportError, match="not a DICOM Structured Report"):
         import_sr(series_headers(case_path, ct)[0].filename, Case(), SeriesLookup([]))
     bad = tmp_path / "junk.dcm"

@@ -116,6 +116,7 @@ class ImageGeometry:
     series_description: str = ""
     series_number: int | None = None
     study_date: str = ""
+    patient_id: str = ""
 
     @property
     def normal(self) -> np.ndarray:
@@ -168,7 +169,7 @@ class SeriesLookup:
                 out.append(ImageGeometry(sop, md.series_instance_uid, md.study_instance_uid, md.frame_of_reference_uid,
                                          tuple(map(float, pos)), tuple(map(float, row)), tuple(map(float, col)),
                                          (sy, sx), thickness, k, frame, vol.modality, md.series_description,
-                                         md.series_number, md.study_date))
+                                         md.series_number, md.study_date, md.patient_id))
         return cls(out)
 
     @classmethod
@@ -193,7 +194,7 @@ class SeriesLookup:
                     float(getattr(ds, "SpacingBetweenSlices", 0) or getattr(ds, "SliceThickness", 1) or 1), k, None,
                     str(getattr(ds, "Modality", "")), str(getattr(ds, "SeriesDescription", "")),
                     int(ds.SeriesNumber) if getattr(ds, "SeriesNumber", None) not in (None, "") else None,
-                    str(getattr(ds, "StudyDate", ""))))
+                    str(getattr(ds, "StudyDate", "")), str(getattr(ds, "PatientID", ""))))
         return cls(out)
 
 
@@ -397,14 +398,15 @@ class ImportResult:
 # ============================================================================================================
 def import_sr(paths: Sequence[str | Path] | str | Path, case: Case, series_lookup: SeriesLookup) -> ImportResult:
     """Read TID 1500 SR files and say what they bring into ``case`` (see the module docstring). Raises
-    :class:`SrImportError` for a file that is not a TID 1500 measurement report or is of another patient;
-    nothing is returned for any file then."""
+    :class:`SrImportError` for a file that is not a TID 1500 measurement report or is of another patient than
+    the images at hand (their PatientID); nothing is returned for any file then."""
     if isinstance(paths, str | Path):
         paths = [paths]
     result = ImportResult()
     docs = []
+    patients = {img.patient_id for img in series_lookup.images.values() if img.patient_id}
     for p in paths:
-        ds = _read(Path(p), case)
+        ds = _read(Path(p), patients)
         docs.append((Path(p), ds))
         result.files.append(str(p))
     state = _State(case, series_lookup, result)
@@ -423,7 +425,7 @@ def import_sr(paths: Sequence[str | Path] | str | Path, case: Case, series_looku
     return result
 
 
-def _read(path: Path, case: Case) -> Dataset:
+def _read(path: Path, patients: set[str]) -> Dataset:
     try:
         ds = pydicom.dcmread(path)
     except (InvalidDicomError, OSError, ValueError, TypeError, AttributeError, KeyError, EOFError) as exc:
@@ -434,9 +436,9 @@ def _read(path: Path, case: Case) -> Dataset:
     if "1500" not in templates and _code(ds)[1] != "126000":
         raise SrImportError("not a TID 1500 Imaging Measurement Report (its measurements cannot be read)", path)
     pid = str(getattr(ds, "PatientID", "") or "")
-    if case.patient.id and pid and pid != case.patient.id:
-        raise SrImportError(f"the SR is of another patient (PatientID {pid!r}, the case's is "
-                            f"{case.patient.id!r}): one case is one patient", path)
+    if patients and pid and pid not in patients:
+        raise SrImportError(f"the SR is of another patient (PatientID {pid!r}; the case's images are of "
+                            f"{', '.join(sorted(patients))}): one case is one patient", path)
     return ds
 
 

@@ -1,0 +1,238 @@
+"""DICOM interoperability in the app: open SRs and SEGs into the case, export SEG and key images.
+
+``install(window)`` (after :mod:`app.feature_case`) adds
+
+* File > Open DICOM SR or SEG... (and File > Open / drag and drop of such a file): a TID 1500 SR's
+  measurements, findings, levels and grades (:func:`imaging.case.sr_import.import_sr`) or a SEG's outlines
+  (:func:`imaging.case.export_seg.read_seg_outlines`) are added to the case as ONE undoable step ("Import
+  ..."), each measurement on its image among the loaded series; what cannot be placed is listed with its
+  reason in the message's details. A read-only case refuses.
+* File > Export > DICOM SEG... and Key Images (KOS)... (with secondary captures of the key images, the
+  annotations burned in, beside the KOS file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+
+from imaging.case.model import Case
+from imaging.errors import LoadError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from app.main_window import MainWindow
+
+__all__ = ["InteropFeature", "dicom_object_kind", "install"]
+
+_SR_CLASSES = {"1.2.840.10008.5.1.4.1.1.88.11", "1.2.840.10008.5.1.4.1.1.88.22", "1.2.840.10008.5.1.4.1.1.88.33",
+               "1.2.840.10008.5.1.4.1.1.88.34"}
+_SEG_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+
+
+def dicom_object_kind(path: str) -> str | None:
+    """"sr" for a DICOM SR file, "seg" for a DICOM SEG file, else None (a folder, an image, not DICOM)."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        import pydicom
+
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "Modality"])
+    except Exception:  # noqa: BLE001 - anything unreadable is simply not ours to open here
+        return None
+    sop = str(getattr(ds, "SOPClassUID", ""))
+    if sop in _SR_CLASSES:
+        return "sr"
+    return "seg" if sop == _SEG_CLASS else None
+
+
+class InteropPrompts:
+    """The file dialogs (tests replace this object)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+
+    def open_paths(self, start: str) -> list[str]:
+        paths, _ = QFileDialog.getOpenFileNames(self.parent, "Open DICOM SR or SEG", start,
+                                                "DICOM (*.dcm *.DCM);;All files (*)")
+        return list(paths)
+
+    def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
+        return path or None
+
+
+class InteropFeature(QObject):
+    imported = Signal(str)  # summary
+    exported = Signal(str, str)  # kind, path
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.prompts = InteropPrompts(window)
+        self.act_open = QAction("Open DICOM S&R or SEG\u2026", window)
+        self.act_open.setObjectName("interop_open_sr")
+        self.act_open.setStatusTip("Bring a DICOM SR's measurements and findings, or a SEG's outlines, into the case")
+        self.act_open.triggered.connect(lambda _=False: self.open_dialog())
+        window.file_menu.insertAction(window.case_feature.act_report_data, self.act_open)
+        menu = window.case_feature.export_menu
+        self.export_actions: dict[str, QAction] = {}
+        for key, text, tip in (("seg", "DICOM SE&G\u2026", "Export the outlines and finding ROIs as DICOM SEG"),
+                               ("kos", "&Key Images (KOS)\u2026", "Export the key images: a Key Object Selection "
+                                                                  "document and secondary captures")):
+            a = QAction(text, window)
+            a.setObjectName(f"case_export_{key}")
+            a.setStatusTip(tip)
+            a.triggered.connect(lambda _=False, k=key: self.export(k))
+            menu.addAction(a)
+            self.export_actions[key] = a
+        window.register_path_handler(lambda p: dicom_object_kind(p) is not None, lambda p: self.open_files([p]))
+
+    # -- open --------------------------------------------------------------------------------------------
+    def open_dialog(self) -> bool:
+        paths = self.prompts.open_paths(self.window.settings.last_directory() or "")
+        return self.open_files(paths) if paths else False
+
+    def open_files(self, paths: list[str]) -> bool:
+        """Import SR and SEG files into the case (one undo step each). False when nothing was added."""
+        ctl = self.window.case
+        if ctl.read_only:
+            self.window.show_message("This case is open read-only: nothing was imported.", "error")
+            return False
+        srs = [p for p in paths if dicom_object_kind(p) == "sr"]
+        segs = [p for p in paths if dicom_object_kind(p) == "seg"]
+        added = False
+        if srs:
+            added |= self._import_srs(srs)
+        for p in segs:
+            added |= self._import_seg(p)
+        return added
+
+    def _import_srs(self, paths: list[str]) -> bool:
+        from imaging.case.analysis import compute_stats
+        from imaging.case.sr_import import SeriesLookup, import_sr
+
+        ctl = self.window.case
+        volumes = self.window.volumes()
+        try:
+            result = import_sr(paths, ctl.case, SeriesLookup.from_volumes(volumes.values()))
+        except LoadError as exc:
+            self.window.show_message(f"The SR was not imported: {exc}", "error")
+            return False
+        by_uid = {v.metadata.series_instance_uid: v for v in volumes.values()}
+        details = [f"{n.source}: {n.what}: {n.reason}" for n in result.not_placed]
+        if result.measurements or result.findings:
+            name = Path(paths[0]).name + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
+            with ctl.macro(f"Import SR {name}"):
+                for obj in [*result.studies, *result.series, *result.findings]:
+                    ctl.add(obj)
+                for m in result.measurements:
+                    vol = by_uid.get(m.series_instance_uid or "")
+                    if m.stats is None and vol is not None and m.kind in ("ellipse_roi", "polygon_roi",
+                                                                          "freehand_roi", "probe"):
+                        with contextlib.suppress(ValueError):  # the values at the image, from the loaded voxels
+                            m = m.model_copy(update={"stats": compute_stats(m, vol)})
+                    ctl.add(m)
+        level = "info" if not result.not_placed else "warning"
+        self.window.show_message(result.summary() + (" Details list what could not be placed." if details else ""),
+                                 level, "\n".join(details))
+        self.imported.emit(result.summary())
+        return bool(result.measurements or result.findings)
+
+    def _import_seg(self, path: str) -> bool:
+        import pydicom
+
+        from imaging.case.export_seg import read_seg_outlines
+        from imaging.case.model import Finding
+        from imaging.case.sr_import import SeriesLookup
+
+        ctl = self.window.case
+        try:
+            seg = pydicom.dcmread(path, stop_before_pixels=True)
+            series_uid = str(seg.ReferencedSeriesSequence[0].SeriesInstanceUID)
+        except Exception as exc:  # noqa: BLE001 - a broken SEG gets a message, never a traceback
+            self.window.show_message(f"{Path(path).name}: not a readable DICOM SEG ({exc})", "error")
+            return False
+        vol = next((v for v in self.window.volumes().values() if v.metadata.series_instance_uid == series_uid), None)
+        if vol is None:
+            self.window.show_message(f"{Path(path).name}: its series ({series_uid}) is not open: open the series "
+                                     "first, then the SEG.", "warning")
+            return False
+        headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in dict.fromkeys(vol.metadata.files) if f]
+        try:
+            outlines = read_seg_outlines(path, headers)
+        except Exception as exc:  # noqa: BLE001
+            self.window.show_message(f"{Path(path).name}: the SEG could not be read ({exc})", "error")
+            return False
+        if not outlines:
+            self.window.show_message(f"{Path(path).name}: no segment lies on the images of its series.", "warning")
+            return False
+        lookup = SeriesLookup.from_volumes([vol])
+        case: Case = ctl.case
+        with ctl.macro(f"Import SEG {Path(path).name}"):
+            by_label = {f.label: f for f in case.findings}
+            target = None
+            for o in outlines:
+                label = o.label.split(" (", 1)[1].rstrip(")") if " (" in o.label else ""
+                f = by_label.get(label) or target
+                if f is None:
+                    f = ctl.add(Finding(label=f"Outlines from {Path(path).stem}", reader=ctl.reader))
+                    target = f
+                img = lookup.image(o.sop_instance_uid)
+                ctl.add(o.contour(img.slice_index if img else None, ctl.reader), parent_id=f.id)
+        self.window.show_message(f"Imported {len(outlines)} outline(s) from {Path(path).name}.", "info")
+        return True
+
+    # -- exports -----------------------------------------------------------------------------------------
+    def export(self, kind: str, path: str | os.PathLike[str] | None = None) -> list[Path]:
+        """Write a DICOM SEG ("seg") or the key images ("kos"); the file name is asked when not given."""
+        cf = self.window.case_feature
+        what = {"seg": "DICOM SEG", "kos": "key images"}[kind]
+        if path is None:
+            base = cf.path.parent if cf.path else Path(self.window.settings.last_directory() or ".")
+            stem = cf.path.name.split(".")[0] if cf.path else "case"
+            chosen = self.prompts.save_path(f"Export {what}", str(base / f"{stem}-{kind}.dcm"), "DICOM (*.dcm)")
+            if not chosen:
+                return []
+            path = chosen
+        out = Path(path).absolute()
+        case = Case.model_validate(self.window.case.case.model_dump())
+        cf._add_series_refs(case, cf.path.parent if cf.path else out.parent, None)
+        case_path = cf.path or (out.parent / "unsaved.spinecase.json")
+        search = list(dict.fromkeys(Path(f).parent for v in self.window.volumes().values()
+                                    for f in v.metadata.files[:1]))
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            if kind == "seg":
+                from imaging.case.export_seg import write_seg
+
+                result = write_seg(case, case_path, out, search_folders=search)
+                written, skipped = result.paths, result.skipped
+            else:
+                from imaging.case.export_kos import write_key_images
+
+                kos = write_key_images(case, case_path, out, search_folders=search,
+                                       volumes=cf._volumes_by_uid(), secondary_capture=True)
+                written, skipped = [*kos.paths, *kos.secondary_captures], kos.skipped
+        except (LoadError, OSError, ValueError) as exc:
+            self.window.show_message(f"{what} not written: {exc}", "error")
+            return []
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.window.case.case.log(cf.reader, "export", f"{what} written to {out.name}", object_type="case")
+        notes = [f"wrote {p.name}" for p in written] + [f"{k[:8]} left out: {why}" for k, why in skipped.items()]
+        self.window.show_message(f"Exported the {what} to {out.parent} ({len(written)} file(s)).", "info",
+                                 "\n".join(notes))
+        self.exported.emit(kind, str(out))
+        return written
+
+
+def install(window: MainWindow) -> InteropFeature:
+    feature = InteropFeature(window)
+    window.interop_feature = feature  # type: ignore[attr-defined]
+    return feature
