@@ -390,3 +390,15 @@ def test_series_found_by_hint_or_by_searching(tmp_path: Path) -> None:
     found = find_series(tmp_path / "elsewhere", [ref.series_instance_uid, "1.2.3.999"])
     assert found == {ref.series_instance_uid: moved}
     assert len(series_headers(case_path, ref, [tmp_path / "elsewhere"])) == 8
+
+
+def test_docs_list_every_local_code_and_csv_column() -> None:
+    """docs/dicom-interop.md documents the private coding scheme and every CSV column."""
+    from imaging.case.sr_codes import LOCAL_SCHEME, local_codes
+
+    text = (ROOT / "docs" / "dicom-interop.md").read_text(encoding="utf-8")
+    assert LOCAL_SCHEME in text
+    for c in local_codes():
+        assert f"| `{c.value}` | {c.meaning} |" in text, c.value
+    for column in (*MEASUREMENT_COLUMNS, *FINDING_COLUMNS, *LEVEL_COLUMNS):
+        assert f"`{column}`" in text, column
