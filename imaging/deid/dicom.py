@@ -28,7 +28,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import UID_dictionary
 
-from imaging.deid.keys import DeidKey
+from imaging.deid.keys import UidMap
 from imaging.deid.table import DateOption, Profile, method_codes, resolve_action
 from imaging.deid.text import TextScrubber
 
@@ -110,7 +110,7 @@ class DicomDeidentifier:
     -> pseudonym, so an SR's observer matches the case's reader. ``counts``: (attribute class, action) ->
     number of elements, over every dataset done."""
 
-    key: DeidKey
+    uid: UidMap
     profile: Profile
     scrubber: TextScrubber
     readers: dict[str, str] = field(default_factory=dict)
@@ -139,7 +139,7 @@ class DicomDeidentifier:
     def person_name(self, value: str) -> str:
         """The dummy of a person name: the reader's pseudonym when it names a case reader."""
         norm = " ".join(value.replace("^", " ").split()).casefold()
-        return self.readers.get(norm, DUMMY_TEXT)
+        return self.readers.get(norm, DUMMY_TEXT) + "^"
 
     # -- the walk --------------------------------------------------------------------------------------------
     def _walk(self, ds: Dataset, location: str, *, structured: bool) -> None:
@@ -155,7 +155,8 @@ class DicomDeidentifier:
         kw = elem.keyword
         where = f"{location} {kw or elem.tag}"
         if kw in ("PatientName", "PatientID"):
-            elem.value = self._patient.pseudonym
+            # A one-component person name keeps its caret (PS3.5 6.2: no "retired" name form).
+            elem.value = self._patient.pseudonym + ("^" if vr == "PN" else "")
             self._count(elem, "replaced by the pseudonym")
             return
         if kw == "BurnedInAnnotation":
@@ -308,7 +309,7 @@ class DicomDeidentifier:
 
     def _replace_uids(self, elem: DataElement) -> None:
         values = _values(elem)
-        _set_values(elem, [self.key.uid(str(v)) if v else v for v in values])
+        _set_values(elem, [self.uid(str(v)) if v else v for v in values])
 
     def _shift(self, elem: DataElement) -> None:
         if elem.is_empty:

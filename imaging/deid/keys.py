@@ -18,10 +18,10 @@ import stat
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-__all__ = ["KEY_FILE_NAME", "DeidKey", "KeyFileError", "default_key_path", "load_or_create_key"]
+__all__ = ["KEY_FILE_NAME", "DeidKey", "KeyFileError", "UidMap", "default_key_path", "load_or_create_key"]
 
 KEY_FILE_NAME = "deidentification.key"
 _HEADER = "spinecase-deidentification-key-v1"
@@ -108,12 +108,17 @@ class DeidKey:
         return base64.b32encode(self._mac(purpose, value)).decode("ascii")[:length]
 
 
-def shift_date(d: date, shift: timedelta) -> date:
-    return d + shift
+class UidMap:
+    """UID replacement for one run: the key's :meth:`DeidKey.uid`, except where ``overrides`` says otherwise
+    (an SR's tracking UIDs are made from case object ids, so they follow the ids' replacement)."""
 
+    def __init__(self, key: DeidKey, overrides: dict[str, str] | None = None) -> None:
+        self.key = key
+        self.overrides = dict(overrides or {})
 
-def shift_datetime(t: datetime, shift: timedelta) -> datetime:
-    return t + shift
+    def __call__(self, original: str) -> str:
+        original = original.strip().rstrip("\x00")
+        return self.overrides.get(original) or self.key.uid(original)
 
 
 def _check_private(path: Path) -> None:

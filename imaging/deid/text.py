@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from imaging.deid.keys import DeidKey
 from imaging.deid.table import DateOption
 
 __all__ = ["Identifiers", "Replacement", "TextScrubber"]
@@ -132,12 +131,13 @@ def _parse_date(kind: str, groups: tuple[str, ...]) -> tuple[date | None, bool]:
 class TextScrubber:
     """Replaces identifying text (see the module docstring) and records what it replaced.
 
-    ``known``: the identifiers of every patient in the run (a note may name another patient);
-    ``pseudonyms``: Patient ID -> pseudonym; ``dates``/``shift``: the date option and the current patient's
-    shift (set :attr:`shift` per patient)."""
+    ``uid``: the run's UID replacement; ``known``: the identifiers of every patient in the run (a note may
+    name another patient); ``pseudonyms``: Patient ID -> pseudonym; ``dates``/``shift``: the date option and
+    the current patient's shift (set :attr:`shift` per patient)."""
 
-    def __init__(self, key: DeidKey, known: Identifiers, pseudonyms: dict[str, str], dates: DateOption) -> None:
-        self.key = key
+    def __init__(self, uid: Callable[[str], str], known: Identifiers, pseudonyms: dict[str, str],
+                 dates: DateOption) -> None:
+        self.uid = uid
         self.dates = dates
         self.shift = timedelta(0)
         self.replacements: list[Replacement] = []
@@ -170,7 +170,7 @@ class TextScrubber:
         for m in _UID_RE.finditer(text):
             if m.group(0).count(".") < 3 and len(m.group(0)) < 10:
                 continue
-            add(m.start(), m.end(), "UID", self.key.uid(m.group(0)))
+            add(m.start(), m.end(), "UID", self.uid(m.group(0)))
         if self._id_re is not None:
             for m in self._id_re.finditer(text):
                 found = m.group(0)
