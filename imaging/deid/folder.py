@@ -39,7 +39,7 @@ from imaging.deid.dicom import DicomDeidentifier, PatientContext, burned_in_reas
 from imaging.deid.keys import DeidKey, UidMap
 from imaging.deid.table import TABLE_EDITION, DateOption, Profile, method_codes
 from imaging.deid.text import Identifiers, Replacement, TextScrubber
-from imaging.errors import LoadError
+from imaging.errors import LoadCancelled, LoadError
 
 __all__ = ["LOG_NAME", "DeidCancelled", "DeidError", "DeidResult", "deidentify_folder"]
 
@@ -56,8 +56,11 @@ class DeidError(LoadError):
     """The run cannot start or go on (the message says why); nothing was written."""
 
 
-class DeidCancelled(Exception):
+class DeidCancelled(LoadCancelled):
     """The run was cancelled; nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__("de-identification cancelled: nothing was written")
 
 
 @dataclass
