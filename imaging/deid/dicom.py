@@ -53,8 +53,8 @@ SAFE_PRIVATE: dict[tuple[str, int, int], str] = {
 _TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC"})
 _MAX_LEN = {"SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "CS": 16, "AE": 16, "PN": 64, "UC": 0, "UT": 0}
 _NUMBER_VRS = frozenset({"US", "UL", "SS", "SL", "FL", "FD", "UV", "SV"})
-# Text elements whose values are codes or technical words: scanned for known identifiers only.
-_CODED = frozenset({"CodeValue", "LongCodeValue", "URNCodeValue", "CodingSchemeDesignator",
+# Text elements whose values are codes and their standard meanings: left as they are.
+_CODED = frozenset({"CodeValue", "LongCodeValue", "URNCodeValue", "CodingSchemeDesignator", "CodeMeaning",
                     "CodingSchemeVersion", "ContextIdentifier", "MappingResource", "CodingSchemeName",
                     "CodingSchemeResponsibleOrganization", "SpecificCharacterSet"})
 _FREE_TEXT_ENDINGS = ("Label", "Description", "Comments", "Comment", "Text", "Notes", "Identifier", "Name",
