@@ -466,6 +466,19 @@ def test_other_csv_cleaned_cell_by_cell(tmp_path: Path) -> None:
     assert str(ds.PatientID) not in rows[1] and cells[1].startswith(("20", "19")) and cells[1] != "2024-01-08T10:00:00Z"
 
 
-def test_case_without_dicom_gets_its_own_pseudonym() -> None:
-    case = Case()
-    assert Case.model_validate(case.model_dump()) == case
+def test_case_without_images_gets_the_pseudonym_of_its_patient_id(tmp_path: Path) -> None:
+    from imaging.case.model import Patient
+    from imaging.deid.folder import deidentify_folder
+
+    (tmp_path / "in").mkdir()
+    case = Case(case_id="MRN-4455667", patient=Patient(id="X123", name="DOE^JANE", sex="F", age_years=51))
+    case.report = case.report.model_copy(update={"report_text": "Jane Doe (X123), seen 2021-03-04"})
+    save_case(case, tmp_path / "in" / "x.spinecase.json", backup=False)
+    key = DeidKey(b"\x07" * 32)
+    result = deidentify_folder(tmp_path / "in", tmp_path / "out", key=key)
+    deid = load_case(tmp_path / "out" / "x.spinecase.json")
+    assert deid.patient.id == key.patient_pseudonym("X123") and deid.patient.sex is None
+    assert deid.case_id == key.case_id("MRN-4455667")
+    assert deid.report.report_text == f"[NAME] ({deid.patient.id}), seen " + \
+        (date(2021, 3, 4) + key.date_shift("X123")).isoformat()
+    assert {r.kind for r in result.review} == {"name", "patient ID", "date"}
