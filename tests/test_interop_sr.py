@@ -49,15 +49,29 @@ def case_and_srs(name: str, tmp_path: Path) -> tuple[Case, Path, list[Path], dic
     return case, case_path, export.paths, export.skipped, headers
 
 
-@pytest.fixture(scope="module", params=CASES)
-def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    return case_and_srs(request.param, tmp_path_factory.mktemp(request.param))
+@pytest.fixture(scope="module")
+def all_exported(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return {name: case_and_srs(name, tmp_path_factory.mktemp(name)) for name in CASES}
+
+
+@pytest.fixture(params=CASES)
+def exported(request: pytest.FixtureRequest, all_exported):  # type: ignore[no-untyped-def]
+    return all_exported[request.param]
+
+
+@pytest.fixture(scope="module")
+def ohif_results(all_exported, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """OHIF's hydration of every case's SRs, in one Node.js run (starting Cornerstone3D costs seconds)."""
+    paths = [p for exp in all_exported.values() for p in exp[2]]
+    headers = list({str(h.SOPInstanceUID): h for exp in all_exported.values() for h in exp[4]}.values())
+    results = hydrate(paths, headers, tmp_path_factory.mktemp("ohif"))
+    return dict(zip(map(str, paths), results, strict=True))
 
 
 # -- OHIF: every measurement group hydrates into its Cornerstone3D tool at the right place -------------------
-def test_ohif_adapter_hydrates_every_measurement_group(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ohif_adapter_hydrates_every_measurement_group(exported, ohif_results) -> None:  # type: ignore[no-untyped-def]
     case, _case_path, paths, skipped, headers = exported
-    results = hydrate(paths, headers, tmp_path)
+    results = [ohif_results[str(p)] for p in paths]
     measured = [m for m in case.measurements if m.id not in skipped]
     hydrated_all = []
     for result in results:
