@@ -15,7 +15,7 @@ widget only has to paint them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 
@@ -36,12 +36,13 @@ __all__ = [
 ]
 
 BilskyGrade = Literal["0", "1a", "1b", "1c", "2", "3"]
-"""A Bilsky ESCC grade (a string)."""
+"""A Bilsky ESCC grade (a string): the one list of the grades, least to most compression. The case model, the
+panels, the schematics and the test data read it from here."""
 
 EsccGroup = Literal["low", "high"]
 
-BILSKY_GRADES: tuple[str, ...] = ("0", "1a", "1b", "1c", "2", "3")
-"""The six grades, least to most compression."""
+BILSKY_GRADES: tuple[str, ...] = get_args(BilskyGrade)
+"""The six grades, least to most compression (from :data:`BilskyGrade`)."""
 
 
 class BilskyGradeInfo(NamedTuple):
@@ -120,8 +121,8 @@ class SchematicShape:
 
 
 # Schematic geometry in mm (canal centred at 0, anterior = -y): a cervical-thoracic sized canal, a sac
-# with CSF around a cord, a tumour from the vertebral body (anterior). Depths per grade follow the same
-# definitions as imaging.spine.canal_model, chosen to be clearly visible at a small size.
+# with CSF around a cord, a tumour from the vertebral body (anterior). Depths per grade follow the grade
+# definitions (as the contour assistant's test configurations do), chosen to be clearly visible at a small size.
 _CANAL = Ellipse(0.0, 0.0, 9.0, 7.5)
 _SAC = Ellipse(0.0, 0.3, 6.8, 5.3)
 _CORD = Ellipse(0.0, 0.3, 4.6, 3.0)
