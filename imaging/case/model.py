@@ -38,6 +38,7 @@ from pydantic import (
 
 from imaging import measure
 from imaging.geometry import PlaneGeometry
+from imaging.spine.bilsky import BILSKY_GRADES, BilskyGrade  # noqa: F401 - BILSKY_GRADES re-exported
 from imaging.spine.levels import LevelRange, level_index, normalize_level
 from imaging.spine.sins import (
     SinsAlignment,
@@ -86,8 +87,6 @@ Level = Annotated[str, AfterValidator(normalize_level)]
 Point3 = tuple[FiniteFloat, FiniteFloat, FiniteFloat]
 UnitVector = Annotated[Point3, AfterValidator(_unit_vector)]
 
-BilskyGrade = Literal["0", "1a", "1b", "1c", "2", "3"]
-BILSKY_GRADES: tuple[str, ...] = ("0", "1a", "1b", "1c", "2", "3")
 
 MeasurementKind = Literal["length", "bidirectional", "ellipse_roi", "polygon_roi", "freehand_roi", "angle",
                           "cobb", "probe", "cc_extent"]
