@@ -15,7 +15,6 @@ from imaging.case.analysis import (
 )
 from imaging.case.model import (
     BILSKY_GRADES,
-    MEASUREMENT_KINDS,
     SCHEMA_VERSION,
     SECTORS,
     AuditEntry,
@@ -61,7 +60,7 @@ from imaging.case.store import (
 )
 
 __all__ = [
-    "BILSKY_GRADES", "MEASUREMENT_KINDS", "SCHEMA_VERSION", "SECTORS",
+    "BILSKY_GRADES", "SCHEMA_VERSION", "SECTORS",
     "AuditEntry", "AutosavePolicy", "BilskyAssessment", "Case", "CaseDocument", "CaseFileCorrupt",
     "CaseFileError", "CaseFileInvalid", "CaseFileNewerVersion", "CaseLock", "CaseLocked", "CaseReadOnly",
     "Contour", "Finding", "LesionDimensions", "LevelInvolvement", "Measurement", "MeasurementPlane", "Patient",

@@ -18,7 +18,6 @@ import numpy as np
 
 from imaging import measure
 from imaging.case.model import (
-    ROI_KINDS,
     Case,
     Finding,
     Measurement,
@@ -27,6 +26,7 @@ from imaging.case.model import (
     VertebralLabel,
 )
 from imaging.geometry import PlaneGeometry
+from imaging.measurement_kinds import kind_spec
 from imaging.spine.levels import LevelRange, level_index
 from imaging.volume import Volume
 
@@ -209,7 +209,8 @@ def escc_group_of(grade: str | None, grade_1c_as: str = "high") -> str:
 
 def compute_stats(m: Measurement, volume: Volume) -> RoiStatsCache | None:
     """The voxel statistics of an ROI (or the probed voxel's value) from the series' voxels, to store in
-    ``Measurement.stats`` (with the time computed). None for kinds without statistics.
+    ``Measurement.stats`` (with the time computed). None for kinds without statistics (the kind's spec says:
+    ``voxel_stats`` "region" or "point").
 
     The ROI's plane is cut from ``volume`` with :func:`imaging.display.plane_spec` (its axial, sagittal or
     coronal plane nearest the ROI's centre — the plane it was drawn on) and the mask follows
@@ -218,20 +219,21 @@ def compute_stats(m: Measurement, volume: Volume) -> RoiStatsCache | None:
     """
     from imaging.display import plane_spec
 
-    if m.kind == "probe":
+    kind = kind_spec(m.kind)
+    if kind.voxel_stats == "point":
         value = measure.probe(volume, m.points[0])
         return RoiStatsCache(mean=value, sd=0.0 if value is not None else None, min=value, max=value,
                              count=0 if value is None else 1, unit=measure.value_unit(volume))
-    if m.kind not in ROI_KINDS:
+    if kind.voxel_stats != "region":
         return None
     if m.plane.orientation == "oblique":
         raise ValueError("ROI statistics on an oblique plane are not supported yet")
-    spec = plane_spec(volume, m.plane.orientation)
+    plane = plane_spec(volume, m.plane.orientation)
     pts = np.asarray(m.points, dtype=np.float64)
-    k = spec.nearest_slice(pts.mean(axis=0))
-    pixels = spec.extract(volume.array, k)
-    kind = "ellipse" if m.kind == "ellipse_roi" else "polygon"
-    res = measure.measure_roi(pixels, spec.geometry(k), kind, pts, measure.value_unit(volume),
+    k = plane.nearest_slice(pts.mean(axis=0))
+    pixels = plane.extract(volume.array, k)
+    mask_points = pts if kind.region_shape == "ellipse" else kind.outline(pts)
+    res = measure.measure_roi(pixels, plane.geometry(k), kind.region_shape, mask_points, measure.value_unit(volume),
                               m.pixel_spacing_known)
     return RoiStatsCache.from_stats(res.stats)
 
@@ -259,6 +261,6 @@ def measurement_from_drawing(kind: str, points_lps: Sequence[Sequence[float]], v
                     series_instance_uid=volume.metadata.series_instance_uid or None, sop_instance_uid=sop or None,
                     frame_number=frame, slice_index=slice_index, label=label, reader=reader, finding_id=finding_id,
                     pixel_spacing_known=volume.pixel_spacing_known)
-    if with_stats and (m.kind in ROI_KINDS or m.kind == "probe") and m.plane.orientation != "oblique":
+    if with_stats and kind_spec(m.kind).voxel_stats != "none" and m.plane.orientation != "oblique":
         m = m.model_copy(update={"stats": compute_stats(m, volume)})
     return m

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -38,6 +39,7 @@ from pydantic import (
 
 from imaging import measure
 from imaging.geometry import PlaneGeometry
+from imaging.measurement_kinds import MeasurementKind, kind_spec, registered_kinds
 from imaging.spine.bilsky import BILSKY_GRADES, BilskyGrade  # noqa: F401 - BILSKY_GRADES re-exported
 from imaging.spine.levels import LevelRange, level_index, normalize_level
 from imaging.spine.sins import (
@@ -88,10 +90,38 @@ Point3 = tuple[FiniteFloat, FiniteFloat, FiniteFloat]
 UnitVector = Annotated[Point3, AfterValidator(_unit_vector)]
 
 
-MeasurementKind = Literal["length", "bidirectional", "ellipse_roi", "polygon_roi", "freehand_roi", "angle",
-                          "cobb", "probe", "cc_extent"]
-MEASUREMENT_KINDS: tuple[str, ...] = MeasurementKind.__args__  # type: ignore[attr-defined]
-ROI_KINDS = frozenset({"ellipse_roi", "polygon_roi", "freehand_roi"})
+
+
+def _registered_kind(key: str) -> str:
+    kind_spec(key)  # ValueError naming the known kinds
+    return key
+
+
+# A measurement kind is the key of a spec registered in imaging.measurement_kinds (built in: length,
+# bidirectional, ellipse_roi, polygon_roi, freehand_roi, angle, cobb, probe, cc_extent); a new kind registers
+# its own spec, so the schema need not change.
+MeasurementKindKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"),
+                               AfterValidator(_registered_kind)]
+
+
+class _RegionKinds(AbstractSet[str]):
+    """The keys of the registered region (ROI) kinds, read live from the registry. Prefer
+    ``kind_spec(key).has_area``; kept for code that still tests membership."""
+
+    def _keys(self) -> frozenset[str]:
+        return frozenset(k.key for k in registered_kinds() if k.has_area)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+
+ROI_KINDS: AbstractSet[str] = _RegionKinds()
 PlaneOrientation = Literal["axial", "sagittal", "coronal", "oblique"]
 Sector = Literal["vertebral_body", "left_pedicle", "right_pedicle", "lamina", "spinous_process",
                  "transverse_process", "epidural", "paraspinal", "psoas"]
@@ -108,24 +138,6 @@ SinsAlignmentChoice = Literal[tuple(m.name for m in SinsAlignment)]  # type: ign
 SinsCollapseChoice = Literal[tuple(m.name for m in SinsCollapse)]  # type: ignore[valid-type]
 SinsPosterolateralChoice = Literal[tuple(m.name for m in SinsPosterolateral)]  # type: ignore[valid-type]
 SinsLocationChoice = Literal[tuple(m.name for m in SinsLocation)]  # type: ignore[valid-type]
-
-# Points each measurement kind needs: exact count, or (minimum, None).
-POINT_COUNTS: dict[str, tuple[int, int | None]] = {
-    "length": (2, 2), "bidirectional": (4, 4), "ellipse_roi": (3, 3), "polygon_roi": (3, None),
-    "freehand_roi": (3, None), "angle": (3, 3), "cobb": (4, 4), "probe": (1, 1), "cc_extent": (2, 2),
-}
-POINT_MEANING: dict[str, str] = {
-    "length": "[start, end]",
-    "bidirectional": "[long axis start, long axis end, short axis start, short axis end]",
-    "ellipse_roi": "[centre, end of semi-axis 1, end of semi-axis 2]",
-    "polygon_roi": "the outline's vertices (closing edge implied)",
-    "freehand_roi": "the outline's vertices (closing edge implied)",
-    "angle": "[arm 1 end, vertex, arm 2 end]",
-    "cobb": "[line 1 start, line 1 end, line 2 start, line 2 end]",
-    "probe": "[point]",
-    "cc_extent": "[superior or inferior end, other end]",
-}
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=False)
@@ -276,10 +288,12 @@ class RoiStatsCache(_Model):
 
 
 class Measurement(_Identified):
-    """One measurement drawn by a reader. ``points`` are LPS mm (see ``POINT_MEANING`` for their order
-    per kind); values come from :meth:`values`."""
+    """One measurement drawn by a reader. ``kind`` names a registered kind (:mod:`imaging.measurement_kinds`,
+    whose spec says what the ``points`` (LPS mm) mean and in which order); values come from :meth:`values`."""
 
-    kind: MeasurementKind
+    kind: MeasurementKindKey = Field(description=(
+        "A registered measurement kind (imaging.measurement_kinds); built in: length, bidirectional, "
+        "ellipse_roi, polygon_roi, freehand_roi, angle, cobb, probe, cc_extent."))
     points: list[Point3]
     plane: MeasurementPlane
     series_instance_uid: UID | None = None
@@ -297,46 +311,22 @@ class Measurement(_Identified):
 
     @model_validator(mode="after")
     def _check_points(self) -> Measurement:
-        lo, hi = POINT_COUNTS[self.kind]
-        n = len(self.points)
-        if n < lo or (hi is not None and n > hi):
-            want = f"{lo}" if hi == lo else f"at least {lo}"
-            raise ValueError(f"a {self.kind} measurement needs {want} points {POINT_MEANING[self.kind]}, got {n}")
-        if self.stats is not None and self.kind not in ROI_KINDS and self.kind != "probe":
+        spec = kind_spec(self.kind)
+        spec.check_points(self.points)  # count and shape (an ellipse's axes), with the kind's wording
+        if self.stats is not None and spec.voxel_stats == "none":
             raise ValueError(f"a {self.kind} measurement has no voxel statistics")
-        if self.kind == "ellipse_roi":
-            measure.ellipse_area(*self.points)  # raises for degenerate axes
         return self
 
+    @property
+    def spec(self) -> MeasurementKind:
+        """The kind's spec (:func:`imaging.measurement_kinds.kind_spec`)."""
+        return kind_spec(self.kind)
+
     def values(self) -> list[measure.MeasuredValue]:
-        """The measurement's values, recomputed from the points at full precision (lengths in mm, or px
-        when the series has no pixel spacing; angles in degrees; ROI statistics from the cache)."""
-        known = self.pixel_spacing_known
-        p = [np.asarray(q, dtype=np.float64) for q in self.points]
-        mv = measure.MeasuredValue
-        k = self.kind
-        if k == "length":
-            return [measure.segment_length(p[0], p[1], known)]
-        if k == "cc_extent":
-            return [mv("cc_extent", measure.craniocaudal_extent(p[0], p[1]), measure.length_unit(known)),
-                    measure.segment_length(p[0], p[1], known)]
-        if k == "bidirectional":
-            return measure.bidirectional(p[0], p[1], p[2], p[3], known).values()
-        if k == "angle":
-            return [mv("angle", measure.angle(p[0], p[1], p[2]), measure.DEG)]
-        if k == "cobb":
-            return [mv("cobb_angle", measure.cobb_angle(p[0], p[1], p[2], p[3], normal=self.plane.normal),
-                       measure.DEG)]
-        if k == "probe":
-            if self.stats is None or self.stats.mean is None:
-                return []
-            return [mv("value", self.stats.mean, self.stats.unit)]
-        area = (measure.ellipse_area(p[0], p[1], p[2]) if k == "ellipse_roi" else measure.polygon_area(p))
-        out = [mv("area", area, measure.area_unit(known))]
-        if self.stats is not None:
-            s = self.stats
-            out.extend(measure.RoiStats(s.mean, s.sd, s.min, s.max, s.count, s.unit).values())
-        return out
+        """The measurement's values, recomputed from the points at full precision by the kind's spec
+        (lengths in mm, or px when the series has no pixel spacing; angles in degrees; ROI statistics from
+        the cache)."""
+        return kind_spec(self.kind).values(self)
 
     def value(self, name: str) -> measure.MeasuredValue | None:
         """The value called ``name`` (e.g. "long_axis"), or None."""
@@ -344,9 +334,7 @@ class Measurement(_Identified):
 
     def outline_lps(self) -> np.ndarray:
         """The ROI outline in LPS (ellipse sampled at 64 points), shape (N, 3)."""
-        if self.kind == "ellipse_roi":
-            return measure.ellipse_outline(*self.points)
-        return np.asarray(self.points, dtype=np.float64)
+        return kind_spec(self.kind).outline(self.points)
 
 
 class LevelInvolvement(_Model):
