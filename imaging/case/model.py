@@ -40,6 +40,7 @@ from pydantic import (
 from imaging import measure
 from imaging.geometry import PlaneGeometry
 from imaging.measurement_kinds import MeasurementKind, kind_spec, registered_kinds
+from imaging.scores import score_spec
 from imaging.spine.bilsky import BILSKY_GRADES, BilskyGrade  # noqa: F401 - BILSKY_GRADES re-exported
 from imaging.spine.levels import LevelRange, level_index, normalize_level
 from imaging.spine.sins import (
@@ -53,7 +54,7 @@ from imaging.spine.sins import (
     compute_sins,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema version this code writes. See :mod:`imaging.case.migrations` for the history."""
 
 
@@ -410,6 +411,47 @@ class SinsAssessment(_Model):
                             location=self.location_override)
 
 
+def _registered_score(key: str) -> str:
+    score_spec(key)  # ValueError naming the known scores
+    return key
+
+
+ScoreKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"), AfterValidator(_registered_score)]
+
+
+class Assessment(_Model):
+    """The answers to a registered score (:mod:`imaging.scores`) that has no field of its own: in
+    ``Finding.assessments`` for a finding score, in ``Case.assessments`` for a case-level score (such as
+    Tokuhashi's). ``answers`` are validated by the score's answers model and stored as its JSON; results are
+    computed, never stored."""
+
+    score: ScoreKey = Field(description="A registered score (imaging.scores).")
+    answers: dict[str, Any] = Field(default_factory=dict)
+    reader: str = ""
+    assessed_utc: UtcDateTime | None = None
+
+    @model_validator(mode="after")
+    def _valid_answers(self) -> Assessment:
+        spec = score_spec(self.score)
+        if spec.stored_in is not None:
+            raise ValueError(f"{spec.name} answers are kept in the {spec.stored_in!r} field, not as an assessment")
+        answers = spec.answers_model.model_validate(self.answers).model_dump(mode="json")
+        if answers != self.answers:
+            object.__setattr__(self, "answers", answers)
+        return self
+
+
+def _check_assessments(entries: list[Assessment], scope: str, owner: str) -> None:
+    seen: set[str] = set()
+    for a in entries:
+        spec = score_spec(a.score)
+        if spec.scope != scope:
+            raise ValueError(f"{spec.name} is a {spec.scope}-level score; it cannot be recorded on a {owner}")
+        if a.score in seen:
+            raise ValueError(f"{owner} has two {spec.name} assessments")
+        seen.add(a.score)
+
+
 class Contour(_Identified):
     """A contour for the Bilsky assistant: an LPS polygon on one axial slice."""
 
@@ -435,6 +477,8 @@ class Finding(_Identified):
     bilsky: BilskyAssessment = Field(default_factory=BilskyAssessment)
     sins: SinsAssessment = Field(default_factory=SinsAssessment)
     contours: list[Contour] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=list, description=(
+        "Answers to registered finding scores without a field of their own (imaging.scores)."))
     notes: str = ""
     reader: str = ""
     created_utc: UtcDateTime = Field(default_factory=utc_now)
@@ -454,6 +498,7 @@ class Finding(_Identified):
         seen = [inv.level for inv in self.involvement]
         if len(set(seen)) != len(seen):
             raise ValueError("involvement lists a level more than once")
+        _check_assessments(self.assessments, "finding", "finding")
         return self
 
     @property
@@ -493,7 +538,7 @@ class Case(_Model):
     """A case: patient, report data, referenced studies and series, labels, findings, measurements,
     readers and the audit trail. See the module docstring for the rules."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     case_id: str = Field(default_factory=new_id, min_length=1)
     created_utc: UtcDateTime = Field(default_factory=utc_now)
     updated_utc: UtcDateTime = Field(default_factory=utc_now)
@@ -505,6 +550,8 @@ class Case(_Model):
     findings: list[Finding] = Field(default_factory=list)
     measurements: list[Measurement] = Field(default_factory=list)
     readers: list[Reader] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=list, description=(
+        "Answers to registered case-level scores (imaging.scores), e.g. a prognostic score."))
     audit: list[AuditEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -525,6 +572,7 @@ class Case(_Model):
         names = [r.name for r in self.readers]
         if len(set(names)) != len(names):
             raise ValueError("readers lists a name more than once")
+        _check_assessments(self.assessments, "case", "case")
         return self
 
     def _all_objects(self) -> Iterator[tuple[str, _Identified]]:
@@ -665,6 +713,31 @@ class Case(_Model):
         self.report = ReportData.model_validate(report.model_dump())
         self._log(who, "update", None, f"report: {', '.join(changed_fields(old, self.report)) or 'no change'}",
                   object_type="report")
+        return old
+
+    def assessment(self, score: str) -> Assessment | None:
+        """The case-level assessment of ``score``, or None when it was never answered."""
+        return next((a for a in self.assessments if a.score == score), None)
+
+    def set_assessment(self, score: str, new: Assessment | None, *, who: str = "") -> Assessment | None:
+        """Set (``new``) or clear (None) the answers of the case-level score ``score``; returns the old
+        assessment, so ``set_assessment(score, old)`` is the inverse. One method serves every case-level score
+        of the registry (:mod:`imaging.scores`)."""
+        spec = score_spec(score)
+        if new is not None:
+            new = Assessment.model_validate(new.model_dump())
+            if new.score != score:
+                raise ValueError(f"the assessment is a {new.score} one, not {score}")
+        old = self.assessment(score)
+        items = [a for a in self.assessments if a.score != score]
+        if new is not None:
+            index = next((i for i, a in enumerate(self.assessments) if a.score == score), len(items))
+            items.insert(index, new)
+        self._set_list("assessments", items)
+        summary = f"{spec.name}: " + ("cleared" if new is None else ", ".join(
+            k for k in dict.fromkeys([*new.answers, *(old.answers if old else {})])
+            if (old.answers if old else {}).get(k) != new.answers.get(k)) or "no change")
+        self._log(who, "update", None, summary, object_type="assessment")
         return old
 
     def log(self, who: str, action: str, summary: str, object_type: str = "", object_id: str | None = None
