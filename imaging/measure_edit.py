@@ -31,7 +31,7 @@ import numpy as np
 
 from imaging import measure
 from imaging.geometry import PlaneGeometry
-from imaging.measurement_kinds import KindNames, kind_spec
+from imaging.measurement_kinds import KindNames, Points, kind_spec
 
 if TYPE_CHECKING:  # pragma: no cover - the measurement kinds import this module's geometry
     from imaging.case.model import Measurement
@@ -149,7 +149,7 @@ def short_axis_for(long_a: PointLike, long_b: PointLike, normal: PointLike,
     return mid - half * perp, mid + half * perp
 
 
-def _short_axis_frame(points: Sequence[PointLike], normal: PointLike
+def _short_axis_frame(points: Points, normal: PointLike
                       ) -> tuple[float, float, float]:
     """Where the short axis crosses the long axis (fraction ``t`` of its length from its start) and the
     signed distances of the two short-axis ends from the long axis (along normal x long)."""
@@ -160,7 +160,7 @@ def _short_axis_frame(points: Sequence[PointLike], normal: PointLike
     return t, float(np.dot(sa - la, perp)), float(np.dot(sb - la, perp))
 
 
-def edit_bidirectional(points: Sequence[PointLike], handle: int, new_point: PointLike,
+def edit_bidirectional(points: Points, handle: int, new_point: PointLike,
                        normal: PointLike) -> list[Point]:
     """The four points of a bidirectional after dragging ``handle`` (0, 1: long axis ends; 2, 3: short
     axis ends) to ``new_point``, keeping the short axis perpendicular (OHIF behaviour):
@@ -198,8 +198,7 @@ def edit_bidirectional(points: Sequence[PointLike], handle: int, new_point: Poin
 
 
 # -- ellipse ---------------------------------------------------------------------------------------------
-def ellipse_from_corners(geometry: PlaneGeometry, corner_a: Sequence[float], corner_b: Sequence[float]
-                         ) -> list[Point]:
+def ellipse_from_corners(geometry: PlaneGeometry, corner_a: PointLike, corner_b: PointLike) -> list[Point]:
     """The ellipse inscribed in the display-pixel rectangle with opposite corners ``corner_a`` and
     ``corner_b`` (x, y) on ``geometry``: ``[centre, end of the horizontal semi-axis, end of the vertical
     semi-axis]`` in LPS mm (the model's point order). Raises ValueError when the rectangle is flat."""
@@ -211,7 +210,7 @@ def ellipse_from_corners(geometry: PlaneGeometry, corner_a: Sequence[float], cor
     return [geometry.to_lps(c), geometry.to_lps((b[0], c[1])), geometry.to_lps((c[0], b[1]))]
 
 
-def _ellipse_frame(points: Sequence[PointLike]) -> tuple[Point, Point, float, Point, float]:
+def _ellipse_frame(points: Points) -> tuple[Point, Point, float, Point, float]:
     c, e1, e2 = (_p(p) for p in points)
     a_vec = e1 - c
     a = float(np.linalg.norm(a_vec))
@@ -223,7 +222,7 @@ def _ellipse_frame(points: Sequence[PointLike]) -> tuple[Point, Point, float, Po
     return c, ua, a, ub, b
 
 
-def ellipse_handles(points: Sequence[PointLike]) -> list[Point]:
+def ellipse_handles(points: Points) -> list[Point]:
     """The four handles of an ellipse ``[centre, axis-1 end, axis-2 end]``: both ends of each axis
     (``c + a ua``, ``c - a ua``, ``c + b ub``, ``c - b ub``; the second axis made perpendicular, as the
     area is computed)."""
@@ -231,7 +230,7 @@ def ellipse_handles(points: Sequence[PointLike]) -> list[Point]:
     return [c + a * ua, c - a * ua, c + b * ub, c - b * ub]
 
 
-def edit_ellipse(points: Sequence[PointLike], handle: int, new_point: PointLike) -> list[Point]:
+def edit_ellipse(points: Points, handle: int, new_point: PointLike) -> list[Point]:
     """The ellipse after dragging handle ``handle`` (see :func:`ellipse_handles`) to ``new_point``: the
     opposite handle stays put, the dragged axis follows the mouse along its direction, the centre moves to
     the middle of the two and the other axis keeps its length (at least :data:`MIN_SEMI_AXIS_MM`)."""
@@ -251,27 +250,27 @@ def edit_ellipse(points: Sequence[PointLike], handle: int, new_point: PointLike)
 
 
 # -- handles of every kind -------------------------------------------------------------------------------
-def handle_points(kind: str, points: Sequence[PointLike]) -> list[Point]:
+def handle_points(kind: str, points: Points) -> list[Point]:
     """The draggable handles of a measurement (LPS), from its kind's spec: its points, except an ellipse (its
     four axis ends) and a freehand ROI (none: it is moved as a whole)."""
     return kind_spec(kind).handles(points)
 
 
-def edit_handle(kind: str, points: Sequence[PointLike], handle: int, new_point: PointLike,
+def edit_handle(kind: str, points: Points, handle: int, new_point: PointLike,
                 normal: PointLike) -> list[Point]:
     """The points after dragging handle ``handle`` (index into :func:`handle_points`) to ``new_point``
     (LPS, on the measurement's plane), from its kind's spec."""
     return kind_spec(kind).edit_handle(points, handle, new_point, normal)
 
 
-def translate(points: Sequence[PointLike], delta: PointLike) -> list[Point]:
+def translate(points: Points, delta: PointLike) -> list[Point]:
     """Every point moved by ``delta`` (LPS mm)."""
     d = _p(delta)
     return [_p(p) + d for p in points]
 
 
 # -- checks ----------------------------------------------------------------------------------------------
-def drawing_problem(kind: str, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+def drawing_problem(kind: str, points: Points, spacing_known: bool = True) -> str | None:
     """Why these drawn points cannot make a ``kind`` measurement (a sentence for the reader), or None."""
     return kind_spec(kind).drawing_problem([_p(p) for p in points], spacing_known)
 

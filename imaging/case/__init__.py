@@ -14,7 +14,6 @@ from imaging.case.analysis import (
     measurement_from_drawing,
 )
 from imaging.case.model import (
-    BILSKY_GRADES,
     SCHEMA_VERSION,
     SECTORS,
     AuditEntry,
@@ -41,6 +40,8 @@ from imaging.case.model import (
     new_id,
     utc_now,
 )
+
+from imaging.spine.bilsky import BILSKY_GRADES  # isort: skip - re-exported with the model's names
 from imaging.case.store import (
     AutosavePolicy,
     CaseDocument,

@@ -129,7 +129,8 @@ def auto_fill_levels(case: Case, finding_id: str, who: str = "") -> Finding | No
     new_from, new_to = (rng.start, rng.end) if rng is not None else (None, None)
     if (f.level_from, f.level_to) == (new_from, new_to):
         return None
-    return case.update(finding_id, level_from=new_from, level_to=new_to, who=who)  # type: ignore[return-value]
+    old = case.update(finding_id, level_from=new_from, level_to=new_to, who=who)
+    return old if isinstance(old, Finding) else None  # always a Finding: finding_id names one
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,11 @@ def lesion_dimensions(case: Case, finding_id: str) -> LesionDimensions | None:
     axial = [m for m in bis if m.plane.orientation == "axial"] or bis
 
     def long_len(m: Measurement) -> float:
-        return measure.bidirectional(*m.points).long_length
+        p = m.points
+        return measure.bidirectional(p[0], p[1], p[2], p[3]).long_length
 
     bi = max(axial, key=long_len)
-    b = measure.bidirectional(*bi.points)
+    b = measure.bidirectional(bi.points[0], bi.points[1], bi.points[2], bi.points[3])
     long_dir = b.long_axis[1] - b.long_axis[0]
     long_is_ap = abs(long_dir[1]) >= abs(long_dir[0])
     ap, lr = (b.long_length, b.short_length) if long_is_ap else (b.short_length, b.long_length)
@@ -204,7 +206,7 @@ def escc_group_of(grade: str | None, grade_1c_as: str = "high") -> str:
         return ""
     from imaging.spine.bilsky import escc_group
 
-    return str(escc_group(grade, grade_1c_as))  # type: ignore[arg-type]
+    return str(escc_group(grade, grade_1c_as))
 
 
 def compute_stats(m: Measurement, volume: Volume) -> RoiStatsCache | None:
@@ -257,7 +259,7 @@ def measurement_from_drawing(kind: str, points_lps: Sequence[Sequence[float]], v
     sop = volume.sop_instance_uid(slice_index) if acquired and slice_index is not None else None
     frames = volume.metadata.frame_numbers
     frame = frames[slice_index] if sop and slice_index is not None and slice_index < len(frames) else None
-    m = Measurement(kind=kind, points=[tuple(float(c) for c in p) for p in points_lps], plane=plane,  # type: ignore[arg-type,misc]
+    m = Measurement(kind=kind, points=[tuple(float(c) for c in p) for p in points_lps], plane=plane,
                     series_instance_uid=volume.metadata.series_instance_uid or None, sop_instance_uid=sop or None,
                     frame_number=frame, slice_index=slice_index, label=label, reader=reader, finding_id=finding_id,
                     pixel_spacing_known=volume.pixel_spacing_known)

@@ -158,10 +158,10 @@ def migrate(doc: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
     version = doc.get("schema_version")
     passed: list[int] = []
     while version != SCHEMA_VERSION:
-        step = MIGRATIONS.get(version)  # type: ignore[arg-type]
-        if step is None:
+        step = MIGRATIONS.get(version) if isinstance(version, int) else None
+        if step is None or not isinstance(version, int):
             raise ValueError(f"no migration from schema version {version!r}")
-        passed.append(version)  # type: ignore[arg-type]
+        passed.append(version)
         doc = step(doc)
         version = doc.get("schema_version")
     return doc, passed

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeAlias, TypeVar, get_args
 
 import numpy as np
 from pydantic import (
@@ -54,7 +54,7 @@ from imaging.spine.sins import (
     compute_sins,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION: Final = 2
 """The schema version this code writes. See :mod:`imaging.case.migrations` for the history."""
 
 
@@ -126,19 +126,28 @@ ROI_KINDS: AbstractSet[str] = _RegionKinds()
 PlaneOrientation = Literal["axial", "sagittal", "coronal", "oblique"]
 Sector = Literal["vertebral_body", "left_pedicle", "right_pedicle", "lamina", "spinous_process",
                  "transverse_process", "epidural", "paraspinal", "psoas"]
-SECTORS: tuple[str, ...] = Sector.__args__  # type: ignore[attr-defined]
+SECTORS: tuple[str, ...] = get_args(Sector)
 LesionType = Literal["lytic", "blastic", "mixed", "lipomatous", "marrow_replacing"]
 ContourKind = Literal["canal", "sac", "cord", "tumour"]
 LabelSource = Literal["manual", "detected"]
 Sex = Literal["F", "M", "O"]
 
-# SINS answers are stored as the member names of imaging.spine.sins's enums ("LYTIC", "MECHANICAL").
-SinsPainChoice = Literal[tuple(m.name for m in SinsPain)]  # type: ignore[valid-type]
-SinsBoneLesionChoice = Literal[tuple(m.name for m in SinsBoneLesion)]  # type: ignore[valid-type]
-SinsAlignmentChoice = Literal[tuple(m.name for m in SinsAlignment)]  # type: ignore[valid-type]
-SinsCollapseChoice = Literal[tuple(m.name for m in SinsCollapse)]  # type: ignore[valid-type]
-SinsPosterolateralChoice = Literal[tuple(m.name for m in SinsPosterolateral)]  # type: ignore[valid-type]
-SinsLocationChoice = Literal[tuple(m.name for m in SinsLocation)]  # type: ignore[valid-type]
+# SINS answers are stored as the member names of imaging.spine.sins's enums ("LYTIC", "MECHANICAL"): Literals
+# built from the enums (one place for the answers); a type checker sees plain strings.
+if TYPE_CHECKING:
+    SinsPainChoice: TypeAlias = str
+    SinsBoneLesionChoice: TypeAlias = str
+    SinsAlignmentChoice: TypeAlias = str
+    SinsCollapseChoice: TypeAlias = str
+    SinsPosterolateralChoice: TypeAlias = str
+    SinsLocationChoice: TypeAlias = str
+else:
+    SinsPainChoice = Literal[tuple(m.name for m in SinsPain)]
+    SinsBoneLesionChoice = Literal[tuple(m.name for m in SinsBoneLesion)]
+    SinsAlignmentChoice = Literal[tuple(m.name for m in SinsAlignment)]
+    SinsCollapseChoice = Literal[tuple(m.name for m in SinsCollapse)]
+    SinsPosterolateralChoice = Literal[tuple(m.name for m in SinsPosterolateral)]
+    SinsLocationChoice = Literal[tuple(m.name for m in SinsLocation)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=False)
@@ -394,21 +403,22 @@ class SinsAssessment(_Model):
     """SINS answers (member names of :mod:`imaging.spine.sins`'s enums); the location comes from the
     finding's levels unless ``location_override`` is set. Totals are computed, never stored."""
 
-    pain: SinsPainChoice | None = None  # type: ignore[valid-type]
-    bone_lesion: SinsBoneLesionChoice | None = None  # type: ignore[valid-type]
-    alignment: SinsAlignmentChoice | None = None  # type: ignore[valid-type]
-    collapse: SinsCollapseChoice | None = None  # type: ignore[valid-type]
-    posterolateral: SinsPosterolateralChoice | None = None  # type: ignore[valid-type]
-    location_override: SinsLocationChoice | None = None  # type: ignore[valid-type]
+    pain: SinsPainChoice | None = None
+    bone_lesion: SinsBoneLesionChoice | None = None
+    alignment: SinsAlignmentChoice | None = None
+    collapse: SinsCollapseChoice | None = None
+    posterolateral: SinsPosterolateralChoice | None = None
+    location_override: SinsLocationChoice | None = None
 
     def score(self, levels: LevelRange | None) -> SinsScore | None:
         """The computed score, or None while a component (or the location) is missing."""
-        parts = (self.pain, self.bone_lesion, self.alignment, self.collapse, self.posterolateral)
-        if any(p is None for p in parts) or (levels is None and self.location_override is None):
+        pain, bone, alignment, collapse, posterolateral = (self.pain, self.bone_lesion, self.alignment,
+                                                           self.collapse, self.posterolateral)
+        if (pain is None or bone is None or alignment is None or collapse is None or posterolateral is None
+                or (levels is None and self.location_override is None)):
             return None
-        return compute_sins(pain=self.pain, bone_lesion=self.bone_lesion, alignment=self.alignment,
-                            collapse=self.collapse, posterolateral=self.posterolateral, levels=levels,
-                            location=self.location_override)
+        return compute_sins(pain=pain, bone_lesion=bone, alignment=alignment, collapse=collapse,
+                            posterolateral=posterolateral, levels=levels, location=self.location_override)
 
 
 def _registered_score(key: str) -> str:
@@ -667,9 +677,10 @@ class Case(_Model):
     def replace(self, new: T, *, who: str = "") -> T:
         """Put ``new`` in place of the object with the same id; returns the old object (the inverse is
         ``replace(old)``). A finding's ``updated_utc`` is set to now unless the caller changed it."""
-        old = self.get(new.id)
-        if type(old) is not type(new):
-            raise TypeError(f"object {new.id} is a {type(old).__name__}, not a {type(new).__name__}")
+        found = self.get(new.id)
+        if type(found) is not type(new) or not isinstance(found, type(new)):
+            raise TypeError(f"object {new.id} is a {type(found).__name__}, not a {type(new).__name__}")
+        old = found
         if isinstance(new, AuditEntry):
             raise ValueError("the audit trail is append-only")
         new = type(new).model_validate(new.model_dump())  # re-validate (model_copy does not)
@@ -681,12 +692,12 @@ class Case(_Model):
             contours = [new if c.id == new.id else c for c in parent.contours]
             self._swap_finding(parent, parent.model_copy(update={"contours": contours, "updated_utc": utc_now()}))
         elif isinstance(new, Finding):
-            self._swap_finding(old, new)  # type: ignore[arg-type]
+            self._swap_finding(self.finding(new.id), new)
         else:
             attr = _collection_of(new)
             self._set_list(attr, [new if o.id == new.id else o for o in getattr(self, attr)])
         self._log(who, "update", new, f"{_describe(new)}: {', '.join(changed) or 'no change'}")
-        return old  # type: ignore[return-value]
+        return old
 
     def update(self, obj_id: str, *, who: str = "", **changes: Any) -> _Identified:
         """``replace`` with a copy of the object whose fields ``changes`` are set (validated); returns the

@@ -55,6 +55,8 @@ __all__ = [
     "IconPrimitive",
     "KindDrawing",
     "KindNames",
+    "PointLike",
+    "Points",
     "MeasurementKind",
     "SrGraphic",
     "Stroke",
@@ -68,6 +70,8 @@ __all__ = [
 
 PointLike = Sequence[float] | np.ndarray
 Point = np.ndarray
+Points = Sequence[PointLike] | np.ndarray
+"""LPS points: a sequence of (3,) points or an (N, 3) array."""
 
 Dimension = Literal["length", "area", "volume", "angle", "intensity", "count", "ratio"]
 """What a value measures: its unit follows (length mm/px, area mm2/px2, volume mL/px3, angle deg, intensity
@@ -175,7 +179,7 @@ def _p(point: PointLike) -> Point:
     return np.asarray(point, dtype=np.float64).reshape(3)
 
 
-def _points(points: Sequence[PointLike]) -> list[Point]:
+def _points(points: Points) -> list[Point]:
     return [_p(q) for q in points]
 
 
@@ -243,7 +247,7 @@ class MeasurementKind:
         return f"<measurement kind {self.key!r}>"
 
     # -- points --------------------------------------------------------------------------------------------
-    def check_points(self, points: Sequence[PointLike]) -> None:
+    def check_points(self, points: Points) -> None:
         """Raise ValueError when ``points`` cannot make this kind (count; :meth:`check_shape`)."""
         lo, hi = self.point_count
         n = len(points)
@@ -252,7 +256,7 @@ class MeasurementKind:
             raise ValueError(f"a {self.key} measurement needs {want} points {self.point_meaning}, got {n}")
         self.check_shape(points)
 
-    def check_shape(self, points: Sequence[PointLike]) -> None:
+    def check_shape(self, points: Points) -> None:
         """Raise ValueError for points the kind's values cannot be computed from (default: none)."""
 
     # -- values --------------------------------------------------------------------------------------------
@@ -300,7 +304,7 @@ class MeasurementKind:
         planes = " or ".join(self.orientations)
         return f"The {self.name} is measured on a {planes} view; this view is {orientation or 'empty'}."
 
-    def drawing_problem(self, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+    def drawing_problem(self, points: Points, spacing_known: bool = True) -> str | None:
         """Why these drawn LPS points cannot make a measurement of this kind (a sentence), or None."""
         try:
             self.check_points(points)
@@ -309,11 +313,11 @@ class MeasurementKind:
         return None
 
     # -- editing ---------------------------------------------------------------------------------------------
-    def handles(self, points: Sequence[PointLike]) -> list[Point]:
+    def handles(self, points: Points) -> list[Point]:
         """The draggable handles (LPS). Default: the points."""
         return _points(points)
 
-    def edit_handle(self, points: Sequence[PointLike], handle: int, new_point: PointLike,
+    def edit_handle(self, points: Points, handle: int, new_point: PointLike,
                     normal: PointLike) -> list[Point]:
         """The points after dragging handle ``handle`` to ``new_point`` (LPS, on the measurement's plane of
         unit ``normal``). Default: that point moves alone."""
@@ -324,7 +328,7 @@ class MeasurementKind:
         return pts
 
     # -- look ------------------------------------------------------------------------------------------------
-    def drawing(self, points: Sequence[PointLike], complete: bool = True) -> KindDrawing:
+    def drawing(self, points: Points, complete: bool = True) -> KindDrawing:
         """Strokes and handles of a measurement (``complete``) or of a drawing in progress (fewer points).
         Default: a polyline through the points, each a handle."""
         pts = _points(points)
@@ -332,7 +336,7 @@ class MeasurementKind:
             return KindDrawing()
         return KindDrawing((Stroke(np.array(pts)),), tuple(self.handles(pts) if complete else pts))
 
-    def outline(self, points: Sequence[PointLike]) -> np.ndarray:
+    def outline(self, points: Points) -> np.ndarray:
         """The region's outline, (N, 3) LPS (region kinds)."""
         return np.asarray(points, dtype=np.float64).reshape(-1, 3)
 
@@ -347,11 +351,11 @@ class MeasurementKind:
         """The start of the SR tracking identifier ("<name>: <label>")."""
         return self.key
 
-    def sr_region(self, points: Sequence[PointLike]) -> SrGraphic | None:
+    def sr_region(self, points: Points) -> SrGraphic | None:
         """For a planar ROI (SR TID 1410), its region; None for other kinds (TID 1501 with TID 300)."""
         return None
 
-    def sr_coordinates(self, value_name: str, points: Sequence[PointLike]) -> list[SrGraphic]:
+    def sr_coordinates(self, value_name: str, points: Points) -> list[SrGraphic]:
         """The SCOORD3D graphics a value refers to (default: a POLYLINE through every point)."""
         return [SrGraphic("POLYLINE", np.asarray(points, dtype=np.float64).reshape(-1, 3))]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,7 +10,7 @@ from pydicom.sr.codedict import codes
 
 from imaging import measure
 from imaging.coding import local_code
-from imaging.measurement_kinds import MeasurementKind, PointLike, ValueSpec
+from imaging.measurement_kinds import MeasurementKind, Points, ValueSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from imaging.case.model import Measurement
@@ -34,7 +34,7 @@ def points_of(m: Measurement) -> list[np.ndarray]:
     return [np.asarray(q, dtype=np.float64) for q in m.points]
 
 
-def zero_length_problem(name: str, points: Sequence[PointLike]) -> str | None:
+def zero_length_problem(name: str, points: Points) -> str | None:
     """The sentence for a segment drawn with both ends on one point, or None."""
     if len(points) >= 2 and measure.distance(points[0], points[1]) == 0:
         return f"The {name} has zero length: drag or click two different points."
@@ -47,7 +47,7 @@ class RegionKind(MeasurementKind):
     voxel_stats = "region"
     label_anchor = "outline"
 
-    def area(self, points: Sequence[PointLike]) -> float:
+    def area(self, points: Points) -> float:
         """The outline's area in mm2 (px2 without pixel spacing)."""
         return measure.polygon_area(np.asarray(points, dtype=np.float64))
 

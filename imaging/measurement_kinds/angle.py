@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pydicom.sr.codedict import codes
 
 from imaging import measure
-from imaging.measurement_kinds import IconArc, IconPolyline, MeasurementKind, PointLike, ValueSpec, register_kind
+from imaging.measurement_kinds import (
+    IconArc,
+    IconPolyline,
+    MeasurementKind,
+    Points,
+    ValueSpec,
+    register_kind,
+)
 from imaging.measurement_kinds._shared import points_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,7 +40,7 @@ class AngleKind(MeasurementKind):
     def value_lines(self, m: Measurement, values: Mapping[str, measure.MeasuredValue]) -> list[str]:
         return [values["angle"].text()]
 
-    def drawing_problem(self, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+    def drawing_problem(self, points: Points, spacing_known: bool = True) -> str | None:
         if len(points) == 3 and (measure.distance(points[0], points[1]) == 0
                                  or measure.distance(points[1], points[2]) == 0):
             return "An angle needs two arms of non-zero length."

@@ -15,6 +15,7 @@ from imaging.measurement_kinds import (
     KindDrawing,
     MeasurementKind,
     PointLike,
+    Points,
     SrGraphic,
     Stroke,
     ValueSpec,
@@ -54,14 +55,14 @@ class BidirectionalKind(MeasurementKind):
         sa, sb = short_axis_for(la, lb, geometry.normal)
         return [la, lb, sa, sb]
 
-    def drawing_problem(self, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+    def drawing_problem(self, points: Points, spacing_known: bool = True) -> str | None:
         return zero_length_problem(self.name, points) or super().drawing_problem(points, spacing_known)
 
-    def edit_handle(self, points: Sequence[PointLike], handle: int, new_point: PointLike,
+    def edit_handle(self, points: Points, handle: int, new_point: PointLike,
                     normal: PointLike) -> list[np.ndarray]:
         return edit_bidirectional(points, handle, new_point, normal)
 
-    def drawing(self, points: Sequence[PointLike], complete: bool = True) -> KindDrawing:
+    def drawing(self, points: Points, complete: bool = True) -> KindDrawing:
         pts = [np.asarray(p, dtype=np.float64) for p in points]
         if not pts:
             return KindDrawing()
@@ -70,8 +71,8 @@ class BidirectionalKind(MeasurementKind):
             strokes.append(Stroke(np.array(pts[2:4])))
         return KindDrawing(tuple(strokes), tuple(pts))
 
-    def sr_coordinates(self, value_name: str, points: Sequence[PointLike]) -> list[SrGraphic]:
-        b = measure.bidirectional(*points)
+    def sr_coordinates(self, value_name: str, points: Points) -> list[SrGraphic]:
+        b = measure.bidirectional(points[0], points[1], points[2], points[3])
         axis = b.long_axis if value_name == "long_axis" else b.short_axis
         return [SrGraphic("POLYLINE", np.array(axis))]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,7 +12,7 @@ from imaging.measurement_kinds import (
     IconPolyline,
     KindDrawing,
     MeasurementKind,
-    PointLike,
+    Points,
     Stroke,
     ValueSpec,
     register_kind,
@@ -46,14 +46,14 @@ class CcExtentKind(MeasurementKind):
     def value_lines(self, m: Measurement, values: Mapping[str, measure.MeasuredValue]) -> list[str]:
         return [f"CC {values['cc_extent'].text()}"]
 
-    def drawing_problem(self, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+    def drawing_problem(self, points: Points, spacing_known: bool = True) -> str | None:
         problem = zero_length_problem(self.name, points)
         if problem is None and len(points) >= 2 and measure.craniocaudal_extent(points[0], points[1]) < 1e-6:
             problem = ("The CC extent has no craniocaudal component: draw it from the superior to the inferior end "
                        "of the lesion.")
         return problem or super().drawing_problem(points, spacing_known)
 
-    def drawing(self, points: Sequence[PointLike], complete: bool = True) -> KindDrawing:
+    def drawing(self, points: Points, complete: bool = True) -> KindDrawing:
         pts = [np.asarray(p, dtype=np.float64) for p in points]
         if not pts:
             return KindDrawing()

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,7 +14,7 @@ from imaging.measurement_kinds import (
     IconPolyline,
     KindDrawing,
     MeasurementKind,
-    PointLike,
+    Points,
     SrGraphic,
     Stroke,
     ValueSpec,
@@ -50,13 +50,13 @@ class CobbKind(MeasurementKind):
     def distinct_needed(self, index: int) -> bool:
         return index in (1, 3)
 
-    def drawing_problem(self, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+    def drawing_problem(self, points: Points, spacing_known: bool = True) -> str | None:
         if len(points) == 4 and (measure.distance(points[0], points[1]) == 0
                                  or measure.distance(points[2], points[3]) == 0):
             return "A Cobb angle needs two lines of non-zero length."
         return super().drawing_problem(points, spacing_known)
 
-    def drawing(self, points: Sequence[PointLike], complete: bool = True) -> KindDrawing:
+    def drawing(self, points: Points, complete: bool = True) -> KindDrawing:
         pts = [np.asarray(p, dtype=np.float64) for p in points]
         if not pts:
             return KindDrawing()
@@ -67,7 +67,7 @@ class CobbKind(MeasurementKind):
             strokes.append(Stroke(np.array([(pts[0] + pts[1]) / 2, (pts[2] + pts[3]) / 2]), dashed=True))
         return KindDrawing(tuple(strokes), tuple(pts))
 
-    def sr_coordinates(self, value_name: str, points: Sequence[PointLike]) -> list[SrGraphic]:
+    def sr_coordinates(self, value_name: str, points: Points) -> list[SrGraphic]:
         pts = np.asarray(points, dtype=np.float64)
         return [SrGraphic("POLYLINE", pts[0:2]), SrGraphic("POLYLINE", pts[2:4])]
 

@@ -13,6 +13,7 @@ from imaging.measurement_kinds import (
     IconEllipse,
     KindDrawing,
     PointLike,
+    Points,
     SrGraphic,
     Stroke,
     register_kind,
@@ -40,10 +41,10 @@ class EllipseRoiKind(RegionKind):
     handle_display = "on_focus"
     icon = (IconEllipse(10, 10, 7.5, 5),)
 
-    def area(self, points: Sequence[PointLike]) -> float:
+    def area(self, points: Points) -> float:
         return measure.ellipse_area(points[0], points[1], points[2])
 
-    def check_shape(self, points: Sequence[PointLike]) -> None:
+    def check_shape(self, points: Points) -> None:
         measure.ellipse_area(points[0], points[1], points[2])  # raises for degenerate axes
 
     def distinct_needed(self, index: int) -> bool:
@@ -52,7 +53,7 @@ class EllipseRoiKind(RegionKind):
     def build_points(self, geometry: PlaneGeometry, placed: Sequence[PointLike]) -> list[np.ndarray]:
         return ellipse_from_corners(geometry, placed[0], placed[1])
 
-    def drawing_problem(self, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+    def drawing_problem(self, points: Points, spacing_known: bool = True) -> str | None:
         if len(points) == 3:
             try:
                 self.check_shape(points)
@@ -60,14 +61,14 @@ class EllipseRoiKind(RegionKind):
                 return "The ellipse needs a width and a height."
         return super().drawing_problem(points, spacing_known)
 
-    def handles(self, points: Sequence[PointLike]) -> list[np.ndarray]:
+    def handles(self, points: Points) -> list[np.ndarray]:
         return ellipse_handles(points)
 
-    def edit_handle(self, points: Sequence[PointLike], handle: int, new_point: PointLike,
+    def edit_handle(self, points: Points, handle: int, new_point: PointLike,
                     normal: PointLike) -> list[np.ndarray]:
         return edit_ellipse(points, handle, new_point)
 
-    def drawing(self, points: Sequence[PointLike], complete: bool = True) -> KindDrawing:
+    def drawing(self, points: Points, complete: bool = True) -> KindDrawing:
         pts = [np.asarray(p, dtype=np.float64) for p in points]
         if complete and len(pts) == 3:
             try:
@@ -77,10 +78,10 @@ class EllipseRoiKind(RegionKind):
             return KindDrawing((Stroke(outline, closed=True),), tuple(self.handles(pts)))
         return super().drawing(pts, complete)  # the bounding box being dragged: its corners
 
-    def outline(self, points: Sequence[PointLike]) -> np.ndarray:
+    def outline(self, points: Points) -> np.ndarray:
         return measure.ellipse_outline(points[0], points[1], points[2])
 
-    def sr_region(self, points: Sequence[PointLike]) -> SrGraphic:
+    def sr_region(self, points: Points) -> SrGraphic:
         c, e1, e2 = (np.asarray(p, dtype=np.float64) for p in points)
         a, b = e1 - c, e2 - c
         b = b - np.dot(b, a) / np.dot(a, a) * a  # make the axes perpendicular, as the area does

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pydicom.sr.codedict import codes
 
 from imaging import measure
-from imaging.measurement_kinds import IconPolyline, MeasurementKind, PointLike, ValueSpec, register_kind
+from imaging.measurement_kinds import IconPolyline, MeasurementKind, Points, ValueSpec, register_kind
 from imaging.measurement_kinds._shared import points_of, zero_length_problem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +34,7 @@ class LengthKind(MeasurementKind):
     def value_lines(self, m: Measurement, values: Mapping[str, measure.MeasuredValue]) -> list[str]:
         return [values["length"].text()]
 
-    def drawing_problem(self, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+    def drawing_problem(self, points: Points, spacing_known: bool = True) -> str | None:
         return zero_length_problem(self.name, points) or super().drawing_problem(points, spacing_known)
 
 

@@ -3,8 +3,6 @@ of the pixels inside."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from imaging import measure
@@ -13,6 +11,7 @@ from imaging.measurement_kinds import (
     IconPolyline,
     KindDrawing,
     PointLike,
+    Points,
     SrGraphic,
     Stroke,
     register_kind,
@@ -27,14 +26,14 @@ class OutlineRoiKind(RegionKind):
     point_meaning = "the outline's vertices (closing edge implied)"
     value_specs = (AREA_VALUE, *STATISTICS_VALUES)
 
-    def drawing_problem(self, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+    def drawing_problem(self, points: Points, spacing_known: bool = True) -> str | None:
         if len(points) < 3:
             return f"A {self.name} needs at least 3 points."
         if measure.polygon_area(np.asarray(points, dtype=np.float64)) <= 1e-9:
             return f"The {self.name} encloses no area ({measure.length_unit(spacing_known)})."
         return super().drawing_problem(points, spacing_known)
 
-    def drawing(self, points: Sequence[PointLike], complete: bool = True) -> KindDrawing:
+    def drawing(self, points: Points, complete: bool = True) -> KindDrawing:
         pts = [np.asarray(p, dtype=np.float64) for p in points]
         if not pts:
             return KindDrawing()
@@ -43,7 +42,7 @@ class OutlineRoiKind(RegionKind):
             strokes.append(Stroke(np.array([pts[-1], pts[0]]), dashed=True))
         return KindDrawing(tuple(strokes), tuple(self.handles(pts)))
 
-    def sr_region(self, points: Sequence[PointLike]) -> SrGraphic:
+    def sr_region(self, points: Points) -> SrGraphic:
         pts = np.asarray(points, dtype=np.float64)
         return SrGraphic("POLYGON", np.vstack([pts, pts[:1]]))  # closed: the first point repeated
 
@@ -70,10 +69,10 @@ class FreehandRoiKind(OutlineRoiKind):
     icon = (IconCurve((5, 12), (((2, 5), (10, 1), (13, 5)), ((16, 8), (19, 10), (16, 15)),
                                 ((13, 19), (7, 17), (5, 12)))),)
 
-    def handles(self, points: Sequence[PointLike]) -> list[np.ndarray]:
+    def handles(self, points: Points) -> list[np.ndarray]:
         return []  # moved as a whole; its many points are not handles
 
-    def edit_handle(self, points: Sequence[PointLike], handle: int, new_point: PointLike,
+    def edit_handle(self, points: Points, handle: int, new_point: PointLike,
                     normal: PointLike) -> list[np.ndarray]:
         raise ValueError(f"a {self.name} has no handle {handle}")
 

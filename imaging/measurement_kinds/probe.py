@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,7 +13,7 @@ from imaging.measurement_kinds import (
     IconPolyline,
     KindDrawing,
     MeasurementKind,
-    PointLike,
+    Points,
     SrGraphic,
     ValueSpec,
     register_kind,
@@ -49,13 +49,13 @@ class ProbeKind(MeasurementKind):
             return ["outside the image" if m.stats is not None else "no value"]
         return [v.text() if v.unit else f"Value {v.text()}"]
 
-    def drawing(self, points: Sequence[PointLike], complete: bool = True) -> KindDrawing:
+    def drawing(self, points: Points, complete: bool = True) -> KindDrawing:
         if not points:
             return KindDrawing()
         p = np.asarray(points[0], dtype=np.float64)
         return KindDrawing((), (p,), marker=p)
 
-    def sr_coordinates(self, value_name: str, points: Sequence[PointLike]) -> list[SrGraphic]:
+    def sr_coordinates(self, value_name: str, points: Points) -> list[SrGraphic]:
         return [SrGraphic("POINT", np.asarray(points, dtype=np.float64).reshape(-1, 3)[:1])]
 
 

@@ -90,7 +90,7 @@ def bilsky_ordinal(grade: str) -> int:
     return BILSKY_GRADES.index(normalize_bilsky_grade(grade))
 
 
-def escc_group(grade: str, grade_1c_as: EsccGroup = "high") -> EsccGroup:
+def escc_group(grade: str, grade_1c_as: EsccGroup | str = "high") -> EsccGroup:
     """The NOMS ESCC group of a grade: ``"low"`` (0, 1a, 1b) or ``"high"`` (2, 3).
 
     ``grade_1c_as`` ("low" or "high", default "high") chooses where grade 1c goes, as published work differs.
@@ -99,7 +99,7 @@ def escc_group(grade: str, grade_1c_as: EsccGroup = "high") -> EsccGroup:
         raise ValueError(f"grade_1c_as must be 'low' or 'high', got {grade_1c_as!r}")
     g = normalize_bilsky_grade(grade)
     if g == "1c":
-        return grade_1c_as
+        return "low" if grade_1c_as == "low" else "high"
     return "low" if g in ("0", "1a", "1b") else "high"
 
 
@@ -187,7 +187,8 @@ def bilsky_schematic(grade: str, n: int = 180) -> list[SchematicShape]:
     tumor = _schematic_tumor(g)
 
     def to_box(p: np.ndarray) -> np.ndarray:
-        return (p - _BOX_MIN) / _BOX_SIZE
+        out: np.ndarray = (p - _BOX_MIN) / _BOX_SIZE
+        return out
 
     sac = geometry.sac.boundary(n)
     cord = geometry.cord.boundary(n)
