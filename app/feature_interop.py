@@ -1,4 +1,4 @@
-"""DICOM interoperability in the app: open SRs and SEGs into the case, export SEG and key images.
+"""DICOM interoperability in the app: open SRs and SEGs into the case.
 
 ``install(window)`` (after :mod:`app.feature_case`) adds
 
@@ -7,8 +7,9 @@
   (:func:`imaging.case.export_seg.read_seg_outlines`) are added to the case as ONE undoable step ("Import
   ..."), each measurement on its image among the loaded series; what cannot be placed is listed with its
   reason in the message's details. A read-only case refuses.
-* File > Export > DICOM SEG... and Key Images (KOS)... (with secondary captures of the key images, the
-  annotations burned in, beside the KOS file).
+
+The SEG and key-image (KOS) exports are entries of the export registry (:mod:`imaging.case.exports`), so
+File > Export and ``spinecase export`` list them with the others.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from imaging.case.model import Case
 from imaging.errors import LoadError
@@ -62,14 +63,9 @@ class InteropPrompts:
                                                 "DICOM (*.dcm *.DCM);;All files (*)")
         return list(paths)
 
-    def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
-        return path or None
-
 
 class InteropFeature(QObject):
     imported = Signal(str)  # summary
-    exported = Signal(str, str)  # kind, path
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -80,17 +76,6 @@ class InteropFeature(QObject):
         self.act_open.setStatusTip("Bring a DICOM SR's measurements and findings, or a SEG's outlines, into the case")
         self.act_open.triggered.connect(lambda _=False: self.open_dialog())
         window.file_menu.insertAction(window.case_feature.act_report_data, self.act_open)
-        menu = window.case_feature.export_menu
-        self.export_actions: dict[str, QAction] = {}
-        for key, text, tip in (("seg", "DICOM SE&G\u2026", "Export the outlines and finding ROIs as DICOM SEG"),
-                               ("kos", "&Key Images (KOS)\u2026", "Export the key images: a Key Object Selection "
-                                                                  "document and secondary captures")):
-            a = QAction(text, window)
-            a.setObjectName(f"case_export_{key}")
-            a.setStatusTip(tip)
-            a.triggered.connect(lambda _=False, k=key: self.export(k))
-            menu.addAction(a)
-            self.export_actions[key] = a
         window.register_path_handler(lambda p: dicom_object_kind(p) is not None, lambda p: self.open_files([p]))
 
     # -- open --------------------------------------------------------------------------------------------
@@ -133,8 +118,7 @@ class InteropFeature(QObject):
                     ctl.add(obj)
                 for m in result.measurements:
                     vol = by_uid.get(m.series_instance_uid or "")
-                    if m.stats is None and vol is not None and m.kind in ("ellipse_roi", "polygon_roi",
-                                                                          "freehand_roi", "probe"):
+                    if m.stats is None and vol is not None and m.spec.voxel_stats != "none":
                         with contextlib.suppress(ValueError):  # the values at the image, from the loaded voxels
                             m = m.model_copy(update={"stats": compute_stats(m, vol)})
                     ctl.add(m)
@@ -187,49 +171,6 @@ class InteropFeature(QObject):
                 ctl.add(o.contour(img.slice_index if img else None, ctl.reader), parent_id=f.id)
         self.window.show_message(f"Imported {len(outlines)} outline(s) from {Path(path).name}.", "info")
         return True
-
-    # -- exports -----------------------------------------------------------------------------------------
-    def export(self, kind: str, path: str | os.PathLike[str] | None = None) -> list[Path]:
-        """Write a DICOM SEG ("seg") or the key images ("kos"); the file name is asked when not given."""
-        cf = self.window.case_feature
-        what = {"seg": "DICOM SEG", "kos": "key images"}[kind]
-        if path is None:
-            base = cf.path.parent if cf.path else Path(self.window.settings.last_directory() or ".")
-            stem = cf.path.name.split(".")[0] if cf.path else "case"
-            chosen = self.prompts.save_path(f"Export {what}", str(base / f"{stem}-{kind}.dcm"), "DICOM (*.dcm)")
-            if not chosen:
-                return []
-            path = chosen
-        out = Path(path).absolute()
-        case = Case.model_validate(self.window.case.case.model_dump())
-        cf._add_series_refs(case, cf.path.parent if cf.path else out.parent, None)
-        case_path = cf.path or (out.parent / "unsaved.spinecase.json")
-        search = list(dict.fromkeys(Path(f).parent for v in self.window.volumes().values()
-                                    for f in v.metadata.files[:1]))
-        QApplication.setOverrideCursor(Qt.WaitCursor)
-        try:
-            if kind == "seg":
-                from imaging.case.export_seg import write_seg
-
-                result = write_seg(case, case_path, out, search_folders=search)
-                written, skipped = result.paths, result.skipped
-            else:
-                from imaging.case.export_kos import write_key_images
-
-                kos = write_key_images(case, case_path, out, search_folders=search,
-                                       volumes=cf._volumes_by_uid(), secondary_capture=True)
-                written, skipped = [*kos.paths, *kos.secondary_captures], kos.skipped
-        except (LoadError, OSError, ValueError) as exc:
-            self.window.show_message(f"{what} not written: {exc}", "error")
-            return []
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.window.case.case.log(cf.reader, "export", f"{what} written to {out.name}", object_type="case")
-        notes = [f"wrote {p.name}" for p in written] + [f"{k[:8]} left out: {why}" for k, why in skipped.items()]
-        self.window.show_message(f"Exported the {what} to {out.parent} ({len(written)} file(s)).", "info",
-                                 "\n".join(notes))
-        self.exported.emit(kind, str(out))
-        return written
 
 
 def install(window: MainWindow) -> InteropFeature:

@@ -476,8 +476,8 @@ def test_export_menu_actions_write_the_files(qtbot, win, tmp_path):
     out = tmp_path / "exports"
     out.mkdir()
     assert [a.text().replace("&", "") for a in f.export_menu.actions()] == [
-        "Measurements CSV\u2026", "Findings CSV\u2026", "Levels CSV\u2026", "DICOM SR\u2026", "HTML Report\u2026",
-        "PDF Report\u2026"]
+        "Measurements CSV\u2026", "Findings CSV\u2026", "Levels CSV\u2026", "DICOM SR\u2026", "DICOM SEG\u2026",
+        "Key Images (KOS)\u2026", "HTML Report\u2026", "PDF Report\u2026"]
     names = {"csv": "m.csv", "findings_csv": "f.csv", "levels_csv": "l.csv", "sr": "sr.dcm", "html": "r.html",
              "pdf": "r.pdf"}
     for key, name in names.items():

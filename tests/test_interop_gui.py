@@ -19,13 +19,9 @@ from tests.test_case_gui import close_quietly, make_window, messages, open_and_w
 class Answers:
     def __init__(self) -> None:
         self.open: list[str] = []
-        self.save: str | None = None
 
     def open_paths(self, start: str) -> list[str]:
         return self.open
-
-    def save_path(self, title: str, suggested: str, file_filter: str) -> str | None:
-        return self.save
 
 
 @pytest.fixture
@@ -73,18 +69,19 @@ def test_open_sr_adds_its_measurements_and_findings_in_one_undo_step(qtbot, win,
 def test_export_seg_and_key_images_then_open_the_seg_as_outlines(qtbot, win, tmp_path: Path) -> None:
     case, path = saved_case(tmp_path)
     open_and_wait(qtbot, win, path)
-    f = win.interop_feature
+    f = win.case_feature  # the SEG and key images are entries of the export registry: File > Export lists them
     out = tmp_path / "out"
     out.mkdir()
-    names = [a.text().replace("&", "") for a in win.case_feature.export_menu.actions()]
-    assert names[-2:] == ["DICOM SEG\u2026", "Key Images (KOS)\u2026"]
-    f.prompts.save = str(out / "seg.dcm")
+    names = [a.text().replace("&", "") for a in f.export_menu.actions()]
+    assert {"DICOM SEG\u2026", "Key Images (KOS)\u2026"} <= set(names)
+    f.prompts.answers["save_path"] = str(out / "seg.dcm")
     with qtbot.waitSignal(f.exported, timeout=60_000):
         f.export_actions["seg"].trigger()
-    f.prompts.save = str(out / "kos.dcm")
+    f.prompts.answers["save_path"] = str(out / "kos.dcm")
     with qtbot.waitSignal(f.exported, timeout=60_000):
-        f.export_actions["kos"].trigger()
+        f.export_actions["key_images"].trigger()
     assert not messages(win, "error"), messages(win, "error")
+    assert "wrote kos-sc-1.dcm" in win.message_bar._items[-1].details.text()  # the files beside the KOS are named
     assert dciodvfy_errors(out / "seg.dcm") == [] and dciodvfy_errors(out / "kos.dcm") == []
     assert sorted(p.name for p in out.glob("kos-sc-*.dcm"))  # secondary captures beside the KOS
     # Opening the SEG adds its outlines (as contours of the finding its segments name, or a new one)

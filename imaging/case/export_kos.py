@@ -26,7 +26,7 @@ from imaging.case.sources import series_headers
 from imaging.geometry import orientation_letters
 from imaging.volume import Volume
 
-__all__ = ["KosExport", "key_image_uids", "write_key_images"]
+__all__ = ["KosExport", "key_image_series", "key_image_uids", "write_key_images"]
 
 KOS_SERIES_NUMBER = 992
 SC_SERIES_NUMBER = 993
@@ -58,6 +58,14 @@ def key_image_uids(case: Case) -> tuple[dict[str, list[str]], dict[str, str]]:
     return keys, skipped
 
 
+def key_image_series(case: Case) -> list[str]:
+    """The SeriesInstanceUIDs of the key images (the volumes their secondary captures are rendered from)."""
+    return list(dict.fromkeys([*(m.series_instance_uid for m in case.measurements
+                                 if m.sop_instance_uid and m.series_instance_uid),
+                               *(f.bilsky.series_instance_uid for f in case.findings
+                                 if f.bilsky.sop_instance_uid and f.bilsky.series_instance_uid)]))
+
+
 def write_key_images(case: Case, case_path: str | Path, out: str | Path, *, search_folders: Iterable[str | Path] = (),
                      volumes: Mapping[str, Volume] | None = None, secondary_capture: bool = False) -> KosExport:
     """Write the KOS document(s): ``out`` for one study, else ``out`` with ``-study1``... With
@@ -70,8 +78,7 @@ def write_key_images(case: Case, case_path: str | Path, out: str | Path, *, sear
     keys, skipped = key_image_uids(case)
     result = KosExport(skipped=skipped)
     headers: dict[str, Dataset] = {}
-    for uid in dict.fromkeys([*(m.series_instance_uid for m in case.measurements if m.sop_instance_uid),
-                              *(f.bilsky.series_instance_uid for f in case.findings if f.bilsky.sop_instance_uid)]):
+    for uid in key_image_series(case):
         ref = case.series_ref(uid)
         if ref is None:
             continue
