@@ -27,6 +27,7 @@ from imaging.case.model import Case
 from imaging.errors import LoadError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from app.feature_case import CaseFeature
     from app.main_window import MainWindow
 
 __all__ = ["InteropFeature", "dicom_object_kind", "install"]
@@ -75,8 +76,12 @@ class InteropFeature(QObject):
         self.act_open.setObjectName("interop_open_sr")
         self.act_open.setStatusTip("Bring a DICOM SR's measurements and findings, or a SEG's outlines, into the case")
         self.act_open.triggered.connect(lambda _=False: self.open_dialog())
-        window.file_menu.insertAction(window.case_feature.act_report_data, self.act_open)
-        window.register_path_handler(lambda p: dicom_object_kind(p) is not None, lambda p: self.open_files([p]))
+        case_feature: CaseFeature = window.case_feature  # type: ignore[attr-defined]  # set by feature_case (issue 13 phase 2: services)
+        window.file_menu.insertAction(case_feature.act_report_data, self.act_open)
+        window.register_path_handler(lambda p: dicom_object_kind(p) is not None, self._open_path)
+
+    def _open_path(self, path: str) -> None:
+        self.open_files([path])
 
     # -- open --------------------------------------------------------------------------------------------
     def open_dialog(self) -> bool:

@@ -253,12 +253,21 @@ def check_sr(case: Case, paths: list[Path], skipped: dict[str, str]) -> None:
 
 def test_sr_local_codes_fit_their_value_representations() -> None:
     """Code Value is SH (16 characters), Code Meaning LO (64): every local code fits, every grade has one."""
-    from imaging.case.sr_codes import BILSKY_GRADE_CODES, local_codes
+    import imaging.case.sr_codes  # noqa: F401 - defines the case model's codes
+    from imaging.coding import local_code, local_codes
+    from imaging.measurement_kinds import registered_kinds
+    from imaging.scores import registered_scores
+    from imaging.scores.bilsky import GRADE_CODES
     from imaging.spine.bilsky import BILSKY_GRADES
 
-    assert list(BILSKY_GRADE_CODES) == list(BILSKY_GRADES)
+    registered_kinds(), registered_scores()  # the built-in kinds' and scores' codes
+    assert list(GRADE_CODES) == list(BILSKY_GRADES)
     for c in local_codes():
         assert len(c.value) <= 16 and len(c.meaning) <= 64, c
+    with pytest.raises(ValueError, match="already means"):  # one value, one meaning
+        local_code("LEVELS", "Something else")
+    with pytest.raises(ValueError, match="1 to 16 characters"):
+        local_code("A_VALUE_TOO_LONG_FOR_SH", "x")
 
 
 def test_sr_level_codes() -> None:
@@ -394,11 +403,15 @@ def test_series_found_by_hint_or_by_searching(tmp_path: Path) -> None:
 
 def test_docs_list_every_local_code_and_csv_column() -> None:
     """docs/dicom-interop.md documents the private coding scheme and every CSV column."""
-    from imaging.case.sr_codes import LOCAL_SCHEME, local_codes
+    import imaging.case.sr_codes  # noqa: F401 - defines the case model's codes
+    from imaging.coding import LOCAL_SCHEME, local_codes
+    from imaging.measurement_kinds import registered_kinds
+    from imaging.scores import registered_scores
 
+    registered_kinds(), registered_scores()  # the built-in kinds' and scores' codes
     text = (ROOT / "docs" / "dicom-interop.md").read_text(encoding="utf-8")
     assert LOCAL_SCHEME in text
-    for c in local_codes():
+    for c in local_codes("imaging"):  # not those a test's own kind or score made
         assert f"| `{c.value}` | {c.meaning} |" in text, c.value
     for column in (*MEASUREMENT_COLUMNS, *FINDING_COLUMNS, *LEVEL_COLUMNS):
         assert f"`{column}`" in text, column

@@ -14,7 +14,9 @@ import pytest
 from imaging.case.export_sr import uid_from_id, write_sr
 from imaging.case.model import Case, Measurement
 from imaging.case.sources import series_headers
-from imaging.case.sr_codes import CS3D_TAG, FINDING_SITE_CODES, LATERALITY_CODES, SR_KINDS
+from imaging.case.sr_codes import FINDING_SITE_CODES, LATERALITY_CODES
+from imaging.measurement_kinds import CORNERSTONE_TRACKING_PREFIX as CS3D_TAG
+from imaging.measurement_kinds import kind_spec
 from imaging.case.sr_import import SeriesLookup, SrImportError, import_sr
 from imaging.case.store import load_case
 from tests.interop_helpers import (
@@ -210,7 +212,7 @@ def test_soft_tissue_sites_and_no_lesion_type_for_angles(tmp_path: Path) -> None
             tool = ident.removeprefix(CS3D_TAG + ":").split(":")[0]
             if tool in ("Angle", "CobbAngle", "Probe"):
                 assert finding == []
-    assert SR_KINDS["cc_extent"].values[0].concept.value == "121207"  # DCM Height
+    assert kind_spec("cc_extent").value_specs[0].sr_concept.value == "121207"  # DCM Height
 
 
 def _groups(ds: pydicom.Dataset) -> list:

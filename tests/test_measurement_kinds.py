@@ -193,10 +193,10 @@ def test_a_new_kind_is_one_registered_spec(height_ratio: MeasurementKind, tmp_pa
     with pytest.raises(CaseFileInvalid, match="unknown measurement kind 'height_ratio'"):
         loads_case(text)
     register_kind(height_ratio)
-    # CSV: one row per value, named by the spec's rule
+    # CSV: one row per value: the kind's key and the value's name from its spec
     rows = list(csv.DictReader(io.StringIO(rows_to_csv(measurement_rows(case), MEASUREMENT_COLUMNS))))
-    assert [r["measurement_type"] for r in rows] == ["height_ratio", "height_ratio.height",
-                                                     "height_ratio.reference_height"]
+    assert [(r["measurement_type"], r["value_name"]) for r in rows] == [
+        ("height_ratio", "height_ratio"), ("height_ratio", "height"), ("height_ratio", "reference_height")]
     assert float(rows[0]["value"]) == pytest.approx(0.75) and rows[1]["unit"] == "mm"
     # SR hooks: the coded values and their coordinates
     sr = height_ratio.sr_values(m.values())

@@ -58,14 +58,12 @@ def test_builtin_scores_read_the_findings_fields_and_agree_with_the_exports() ->
             for col in spec.csv_columns:
                 want = rows[f.id][col.name]
                 assert (col.value(answers_of(spec, f), res) or None) == (want if want != "" else None), col.name
-    from imaging.case.export_sr import _BILSKY_MEANINGS, BILSKY_CONCEPT, SINS_CONCEPT
-    from imaging.scores.bilsky import BILSKY_CONCEPT as SPEC_BILSKY
     from imaging.scores.bilsky import GRADE_CODES
-    from imaging.scores.sins import SINS_CONCEPT as SPEC_SINS
+    from imaging.spine.bilsky import BILSKY_GRADE_INFO
 
-    assert (SPEC_BILSKY.value, SPEC_BILSKY.meaning) == (BILSKY_CONCEPT.value, BILSKY_CONCEPT.meaning)
-    assert (SPEC_SINS.value, SPEC_SINS.meaning) == (SINS_CONCEPT.value, SINS_CONCEPT.meaning)
-    assert {g: c.meaning for g, c in GRADE_CODES.items()} == _BILSKY_MEANINGS
+    # the grade codes carry the one grade list's short names (the SR writes them through the spec's sr_items)
+    assert {g: (c.value, c.meaning) for g, c in GRADE_CODES.items()} == {
+        g: (f"BILSKY-{g}", f"Bilsky grade {g}: {info.short_name}") for g, info in BILSKY_GRADE_INFO.items()}
 
 
 def test_a_finding_score_edit_is_a_new_finding() -> None:

@@ -10,13 +10,16 @@ Spreadsheet formula injection (OWASP "CSV Injection"): a *text* cell that starts
 evaluates it. Number cells (``value`` and the numeric finding columns) are written as numbers and never
 prefixed: ``-12.5`` stays a negative number. :func:`unneutralise` undoes the prefix when reading back.
 
-Columns are exactly :data:`MEASUREMENT_COLUMNS`, :data:`FINDING_COLUMNS` and :data:`LEVEL_COLUMNS`. Empty
+Columns are exactly :data:`MEASUREMENT_COLUMNS`, :func:`finding_columns` and :data:`LEVEL_COLUMNS`. Empty
 cells mean "none". Every column has one type in every file, so a reader (pandas...) infers the same type
-from any export: ``measurement_type`` is the measurement's kind and ``value_name`` the value's name (one
-row per measurement and value name: ``bidirectional``/``long_axis``, ``cc_extent``/``cc_extent`` (the
-craniocaudal extent) and ``cc_extent``/``length`` (the segment's length)...); Bilsky grades are text in
-every file (``"Bilsky 3"``, ``"Bilsky 1b"``: a bare ``3`` would read as a number in one file and ``1b`` as
-text in another). A probe or ROI whose statistics were never computed has no statistics rows.
+from any export: ``measurement_type`` is the measurement's kind (its registered key) and ``value_name`` the
+value's name from the kind's spec (one row per measurement and value name: ``bidirectional``/``long_axis``,
+``cc_extent``/``cc_extent`` (the craniocaudal extent) and ``cc_extent``/``length`` (the segment's
+length)...); the score columns of the findings CSV come from the score registry (each score's
+``csv_columns``: Bilsky grades as text in every file, ``"Bilsky 3"``, ``"Bilsky 1b"`` -- a bare ``3`` would
+read as a number in one file and ``1b`` as text in another; SINS total and category; then any other
+registered finding score's; a case-level score's columns come last, the same on every row). A probe or
+ROI whose statistics were never computed has no statistics rows.
 Measurement ``levels``: the levels the measurement's points lie in (from the vertebral labels), else its
 finding's levels. Finding ``*_mm`` / ``ellipsoid_volume_ml`` are blank when a source has no pixel spacing
 (never a fake mm; the per-measurement CSV carries those values in px).
@@ -32,8 +35,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from imaging.case.analysis import escc_group_of, lesion_dimensions, level_at_point
+from imaging.case.analysis import lesion_dimensions, level_at_point
 from imaging.case.model import SECTORS, Case, Finding, Measurement
+from imaging.scores import ScoreSpec, answers_of, registered_scores, result_of
+from imaging.scores.bilsky import grade_text
 from imaging.spine.levels import LevelRange, level_index
 
 __all__ = [
@@ -41,11 +46,13 @@ __all__ = [
     "LEVEL_COLUMNS",
     "MEASUREMENT_COLUMNS",
     "bilsky_text",
+    "finding_columns",
     "finding_rows",
     "level_rows",
     "measurement_rows",
     "neutralise",
     "rows_to_csv",
+    "score_cells",
     "unneutralise",
     "write_findings_csv",
     "write_levels_csv",
@@ -58,19 +65,32 @@ MEASUREMENT_COLUMNS: tuple[str, ...] = (
     "measurement_id", "measurement_type", "value_name", "label", "value", "unit", "plane", "points_lps", "reader",
     "created_utc",
 )
-FINDING_COLUMNS: tuple[str, ...] = (
+_FINDING_HEAD: tuple[str, ...] = (
     "case_id", "patient_id", "finding_id", "finding_label", "level_from", "level_to", "levels", "lesion_type",
-    "site", "laterality", "histology", "bilsky_grade", "bilsky_level", "bilsky_sop_instance_uid", "bilsky_suggested",
-    "escc_group", "sins_total",
-    "sins_category", "long_axis_mm", "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml", "reader",
-    "updated_utc",
+    "site", "laterality", "histology",
 )
+_FINDING_TAIL: tuple[str, ...] = (
+    "long_axis_mm", "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml", "reader", "updated_utc",
+)
+
+
+def finding_columns() -> tuple[str, ...]:
+    """The findings CSV's columns with the scores registered now: the finding's own columns, each finding
+    score's ``csv_columns`` (registry order: Bilsky, SINS, then others), the lesion dimensions, reader and
+    time, then each case-level score's columns (the same value on every row)."""
+    scores = [c.name for s in registered_scores("finding") for c in s.csv_columns]
+    cases = [c.name for s in registered_scores("case") for c in s.csv_columns]
+    return tuple(dict.fromkeys((*_FINDING_HEAD, *scores, *_FINDING_TAIL, *cases)))
+
+
+FINDING_COLUMNS: tuple[str, ...] = finding_columns()
+"""The findings CSV's columns with the built-in scores (:func:`finding_columns` for the scores registered now)."""
 LEVEL_COLUMNS: tuple[str, ...] = (
     "case_id", "patient_id", "finding_id", "finding_label", "level", "level_index", "in_level_range",
     "involved_sectors", *(f"involves_{s}" for s in SECTORS), "bilsky_grade",
 )
 """One row per finding and level (its level range and any level with involvement recorded)."""
-_NUMERIC = frozenset({"value", "sins_total", "long_axis_mm", "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml",
+_NUMERIC = frozenset({"value", "long_axis_mm", "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml",
                       "level_index", "in_level_range", *(f"involves_{s}" for s in SECTORS)})
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -85,9 +105,9 @@ def unneutralise(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(_DANGEROUS) else text
 
 
-def bilsky_text(grade: str | None) -> str:
-    """A Bilsky grade as CSV text: ``"Bilsky 3"`` (always text, whatever the grade), ``""`` for none."""
-    return f"Bilsky {grade}" if grade else ""
+bilsky_text = grade_text
+"""A Bilsky grade as CSV text: ``"Bilsky 3"`` (always text, whatever the grade), ``""`` for none
+(:func:`imaging.scores.bilsky.grade_text`)."""
 
 
 def _iso(t: datetime | None) -> str:
@@ -100,8 +120,12 @@ def _num(v: float | int | None) -> str:
     return repr(int(v)) if isinstance(v, int) and not isinstance(v, bool) else repr(float(v))
 
 
-def _cell(column: str, value: Any) -> str:
-    if column in _NUMERIC:
+def _numeric_columns() -> frozenset[str]:
+    return _NUMERIC | {c.name for s in registered_scores() for c in s.csv_columns if c.numeric}
+
+
+def _cell(column: str, value: Any, numeric: frozenset[str] = _NUMERIC) -> str:
+    if column in numeric:
         return value if isinstance(value, str) else _num(value)
     text = "" if value is None else str(value)
     return neutralise(text)
@@ -109,11 +133,12 @@ def _cell(column: str, value: Any) -> str:
 
 def rows_to_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...]) -> str:
     """RFC 4180 CSV text (CRLF) of ``rows`` with exactly ``columns``, cells made safe (see module doc)."""
+    numeric = _numeric_columns()
     buf = io.StringIO(newline="")
     w = csv.writer(buf, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow(columns)
     for row in rows:
-        w.writerow([_cell(c, row.get(c)) for c in columns])
+        w.writerow([_cell(c, row.get(c), numeric) for c in columns])
     return buf.getvalue()
 
 
@@ -157,18 +182,33 @@ def measurement_rows(case: Case) -> list[dict[str, Any]]:
     return rows
 
 
-def _finding_row(case: Case, f: Finding) -> dict[str, Any]:
+def score_cells(case: Case, owner: Finding | Case) -> dict[str, Any]:
+    """The CSV cells of every registered score of ``owner``'s scope (a finding's scores, or the case-level
+    ones), by column name; a column whose value cannot be computed is blank (it never fails the export)."""
+    cells: dict[str, Any] = {}
+    specs: tuple[ScoreSpec, ...] = registered_scores("case" if isinstance(owner, Case) else "finding")
+    for spec in specs:
+        try:
+            answers, result = answers_of(spec, owner), result_of(spec, owner, case)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            continue
+        for col in spec.csv_columns:
+            try:
+                cells[col.name] = col.value(answers, result)
+            except (ValueError, TypeError, AttributeError, KeyError):
+                cells[col.name] = None
+    return cells
+
+
+def _finding_row(case: Case, f: Finding, case_cells: dict[str, Any]) -> dict[str, Any]:
     dims = lesion_dimensions(case, f.id)
     mm = dims is not None and dims.unit == "mm"
-    score = f.sins_score()
     return {
+        **case_cells, **score_cells(case, f),
         "case_id": case.case_id, "patient_id": case.patient.id, "finding_id": f.id, "finding_label": f.label,
         "level_from": f.level_from or "", "level_to": f.level_to or "", "levels": f.levels_text,
         "lesion_type": f.lesion_type or "", "site": f.site or "", "laterality": f.laterality or "",
-        "histology": case.report.histology, "bilsky_grade": bilsky_text(f.bilsky.grade),
-        "bilsky_level": f.bilsky.level or "", "bilsky_sop_instance_uid": f.bilsky.sop_instance_uid or "",
-        "bilsky_suggested": bilsky_text(f.bilsky.suggested_grade), "escc_group": escc_group_of(f.bilsky.grade),
-        "sins_total": score.total if score else None, "sins_category": score.category.label if score else "",
+        "histology": case.report.histology,
         "long_axis_mm": dims.long_axis if mm and dims else None,
         "short_axis_mm": dims.short_axis if mm and dims else None,
         "cc_extent_mm": dims.cc if mm and dims else None,
@@ -178,8 +218,9 @@ def _finding_row(case: Case, f: Finding) -> dict[str, Any]:
 
 
 def finding_rows(case: Case) -> list[dict[str, Any]]:
-    """One dict per finding, keyed by :data:`FINDING_COLUMNS` (values unformatted)."""
-    return [_finding_row(case, f) for f in case.findings]
+    """One dict per finding, keyed by :func:`finding_columns` (values unformatted)."""
+    case_cells = score_cells(case, case)
+    return [_finding_row(case, f, case_cells) for f in case.findings]
 
 
 def level_rows(case: Case) -> list[dict[str, Any]]:
@@ -199,7 +240,7 @@ def level_rows(case: Case) -> list[dict[str, Any]]:
                 "finding_label": f.label, "level": lv, "level_index": level_index(lv),
                 "in_level_range": int(lv in in_range), "involved_sectors": ";".join(involved),
                 **{f"involves_{s}": int(s in involved) for s in SECTORS},
-                "bilsky_grade": bilsky_text(f.bilsky.grade) if f.bilsky.level == lv else "",
+                "bilsky_grade": grade_text(f.bilsky.grade) if f.bilsky.level == lv else "",
             })
     return rows
 
@@ -222,4 +263,4 @@ def write_findings_csv(case: Case, path: str | Path) -> Path:
     """Write the per-finding CSV (atomically)."""
     from imaging.case.store import atomic_write
 
-    return atomic_write(path, rows_to_csv(finding_rows(case), FINDING_COLUMNS).encode("utf-8"))
+    return atomic_write(path, rows_to_csv(finding_rows(case), finding_columns()).encode("utf-8"))

@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
-from imaging.case.keyimage import CONTOUR_COLOURS, PALETTE, Overlay, measurement_overlay, render_key_image
+from imaging.case.keyimage import CONTOUR_COLOURS, PALETTE, Overlay, measurement_overlays, render_key_image
 from imaging.case.model import Case
 from imaging.case.sources import series_headers
 from imaging.geometry import orientation_letters
@@ -136,9 +136,9 @@ def _secondary_capture(case: Case, vol: Volume, ds: Dataset, number: int) -> hd.
     from imaging.display import acquired_orientation
 
     sop = str(ds.SOPInstanceUID)
-    overlays = []
+    overlays: list[Overlay] = []
     for i, m in enumerate(m for m in case.measurements if m.sop_instance_uid == sop):
-        overlays.append(measurement_overlay(m.kind, m.points, PALETTE[i % len(PALETTE)], str(i + 1)))
+        overlays.extend(measurement_overlays(m.kind, m.points, PALETTE[i % len(PALETTE)], str(i + 1)))
     for f in case.findings:
         overlays.extend(Overlay(np.asarray(c.points, dtype=np.float64), CONTOUR_COLOURS[c.kind], closed=True)
                         for c in f.contours if c.sop_instance_uid == sop)
@@ -154,7 +154,9 @@ def _secondary_capture(case: Case, vol: Volume, ds: Dataset, number: int) -> hd.
         ref_dataset=ds, pixel_array=np.ascontiguousarray(img.rgb), photometric_interpretation="RGB", bits_allocated=8,
         coordinate_system="PATIENT", series_instance_uid=generate_uid(entropy_srcs=[case.case_id, "sc"]),
         series_number=SC_SERIES_NUMBER, sop_instance_uid=generate_uid(), instance_number=number,
-        manufacturer="SpineCase", pixel_spacing=(img.pixel_mm, img.pixel_mm), patient_orientation=orientation,
+        manufacturer="SpineCase",
+        pixel_spacing=(img.pixel_mm, img.pixel_mm),  # type: ignore[arg-type]  # mm (DS); highdicom annotates ints
+        patient_orientation=orientation,
         series_description="SpineCase key images (annotations burned in)")
     sc.BurnedInAnnotation = "YES"  # the measurements are drawn into the pixels
     # Laterality (Type 2C) is for paired body parts; naming the body part tells validators it is not one.

@@ -20,7 +20,7 @@ import numpy as np
 
 from imaging.case.analysis import escc_group_of, lesion_dimensions
 from imaging.case.export_csv import measurement_levels
-from imaging.case.keyimage import CONTOUR_COLOURS, PALETTE, KeyImage, Overlay, measurement_overlay, render_key_image
+from imaging.case.keyimage import CONTOUR_COLOURS, PALETTE, KeyImage, Overlay, measurement_overlays, render_key_image
 from imaging.case.model import Case, Measurement
 from imaging.case.sources import MissingSeries, series_location
 from imaging.errors import LoadError
@@ -114,8 +114,8 @@ def _key_images(case: Case, volumes: Mapping[str, Volume], numbers: dict[str, in
     images: list[tuple[KeyImage, str]] = []
     for (uid, group_orientation, _k), ms in list(groups.items())[:MAX_KEY_IMAGES]:
         vol = volumes[uid]
-        overlays = [measurement_overlay(m.kind, m.points, PALETTE[(numbers[m.id] - 1) % len(PALETTE)],
-                                        str(numbers[m.id])) for m in ms]
+        overlays = [ov for m in ms for ov in measurement_overlays(
+            m.kind, m.points, PALETTE[(numbers[m.id] - 1) % len(PALETTE)], str(numbers[m.id]))]
         hint = np.mean(np.asarray(ms[0].points, dtype=np.float64), axis=0)
         img = render_key_image(vol, group_orientation, hint, overlays)
         ref = case.series_ref(uid)

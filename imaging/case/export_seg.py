@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import highdicom as hd
 import numpy as np
@@ -37,10 +38,11 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
 from imaging import measure
-from imaging.case.model import ROI_KINDS, Case, Contour
+from imaging.case.model import Case, Contour
 from imaging.case.sources import series_headers
 from imaging.case.sr_codes import code
 from imaging.geometry import PlaneGeometry
+from imaging.measurement_kinds import kind_spec
 
 __all__ = ["SEGMENT_KINDS", "SegExport", "SegOutline", "SegmentKind", "read_seg_outlines", "write_seg"]
 
@@ -80,9 +82,23 @@ def _geometry(ds: Dataset) -> PlaneGeometry:
                          float(ds.PixelSpacing[1]), float(ds.PixelSpacing[0]))
 
 
-def _outline_mask(points: np.ndarray, ds: Dataset, kind: str) -> np.ndarray:
-    shape = (int(ds.Rows), int(ds.Columns))
-    return measure.roi_mask(_geometry(ds), shape, "ellipse" if kind == "ellipse_roi" else "polygon", points)
+@dataclass(frozen=True)
+class _Outline:
+    """One outline to segment: its segment (``key``, ``label``, ``segment``: a key of SEGMENT_KINDS), the image
+    it is on, its LPS points and how they make a region (``shape``: "polygon", or "ellipse" for an ellipse
+    ROI's centre and semi-axis ends), and the case object it comes from."""
+
+    key: str
+    label: str
+    segment: str
+    sop_instance_uid: str
+    points: np.ndarray
+    object_id: str
+    shape: Literal["ellipse", "polygon"] = "polygon"
+
+
+def _outline_mask(o: _Outline, ds: Dataset) -> np.ndarray:
+    return measure.roi_mask(_geometry(ds), (int(ds.Rows), int(ds.Columns)), o.shape, o.points)
 
 
 def write_seg(case: Case, case_path: str | Path, out: str | Path, *, search_folders: Iterable[str | Path] = ()
@@ -94,8 +110,7 @@ def write_seg(case: Case, case_path: str | Path, out: str | Path, *, search_fold
     from imaging.case.store import atomic_write
 
     result = SegExport()
-    # (series uid) -> list of (segment key, label, kind, sop uid, points, object id)
-    items: dict[str, list[tuple[str, str, str, str, np.ndarray, str]]] = {}
+    items: dict[str, list[_Outline]] = {}  # by series UID
     several = sum(1 for f in case.findings if f.contours) > 1
     for f in case.findings:
         for c in f.contours:
@@ -104,9 +119,14 @@ def write_seg(case: Case, case_path: str | Path, out: str | Path, *, search_fold
                 continue
             label = SEGMENT_KINDS[c.kind].label + (f" ({f.label})" if several and f.label else "")
             items.setdefault(c.series_instance_uid, []).append(
-                (f"{c.kind}:{f.id}", label, c.kind, c.sop_instance_uid, np.asarray(c.points), c.id))
+                _Outline(f"{c.kind}:{f.id}", label, c.kind, c.sop_instance_uid, np.asarray(c.points), c.id))
     for m in case.measurements:
-        if m.kind not in ROI_KINDS or m.finding_id is None:
+        try:
+            spec = kind_spec(m.kind)
+        except ValueError:  # a kind this build does not know: not an ROI it can outline
+            result.skipped[m.id] = f"its kind {m.kind!r} is not registered in this build of SpineCase"
+            continue
+        if not spec.has_area or m.finding_id is None:  # a finding's ROI is a tumour segment
             continue
         if not (m.series_instance_uid and m.sop_instance_uid and m.pixel_spacing_known):
             result.skipped[m.id] = "the ROI is not on an acquired image with pixel spacing"
@@ -114,7 +134,8 @@ def write_seg(case: Case, case_path: str | Path, out: str | Path, *, search_fold
         f = case.finding(m.finding_id)
         label = f"Tumour ROI ({m.label or f.label})".replace(" ()", "")[:64]
         items.setdefault(m.series_instance_uid, []).append(
-            (f"roi:{m.id}", label, m.kind, m.sop_instance_uid, np.asarray(m.points), m.id))
+            _Outline(f"roi:{m.id}", label, "tumour", m.sop_instance_uid, np.asarray(m.points), m.id,
+                     spec.region_shape))
     if not items:
         raise ValueError("nothing to export as DICOM SEG: no outline or finding ROI on an acquired image")
     names = _file_names(out, len(items))
@@ -122,14 +143,14 @@ def write_seg(case: Case, case_path: str | Path, out: str | Path, *, search_fold
         ref = case.series_ref(series_uid)
         if ref is None:
             for e in entries:
-                result.skipped[e[5]] = f"series {series_uid} is not among the case's series"
+                result.skipped[e.object_id] = f"series {series_uid} is not among the case's series"
             continue
         headers = {str(h.SOPInstanceUID): h for h in series_headers(case_path, ref, search_folders)}
-        sops = list(dict.fromkeys(e[3] for e in entries if e[3] in headers))
+        sops = list(dict.fromkeys(e.sop_instance_uid for e in entries if e.sop_instance_uid in headers))
         for e in entries:
-            if e[3] not in headers:
-                result.skipped[e[5]] = f"its image {e[3]} is not in the series' files"
-        keys = list(dict.fromkeys(e[0] for e in entries if e[3] in headers))
+            if e.sop_instance_uid not in headers:
+                result.skipped[e.object_id] = f"its image {e.sop_instance_uid} is not in the series' files"
+        keys = list(dict.fromkeys(e.key for e in entries if e.sop_instance_uid in headers))
         if not keys:
             continue
         sources = [headers[s] for s in sops]
@@ -137,17 +158,17 @@ def write_seg(case: Case, case_path: str | Path, out: str | Path, *, search_fold
         pixels = np.zeros((len(sources), rows, cols, len(keys)), dtype=bool)
         descriptions = []
         for n, key in enumerate(keys):
-            entry = next(e for e in entries if e[0] == key)
-            kind = "tumour" if entry[2] in ROI_KINDS else entry[2]
-            spec = SEGMENT_KINDS[kind]
+            entry = next(e for e in entries if e.key == key)
+            segment = SEGMENT_KINDS[entry.segment]
             descriptions.append(hd.seg.SegmentDescription(
-                segment_number=n + 1, segment_label=entry[1], segmented_property_category=spec.category,
-                segmented_property_type=spec.property_type, algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+                segment_number=n + 1, segment_label=entry.label, segmented_property_category=segment.category,
+                segmented_property_type=segment.property_type,
+                algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
                 tracking_uid=generate_uid(entropy_srcs=[case.case_id, key]), tracking_id=key.split(":")[0],
-                display_color=hd.color.CIELabColor.from_rgb(*spec.rgb)))
+                display_color=hd.color.CIELabColor.from_rgb(*segment.rgb)))
             for e in entries:
-                if e[0] == key and e[3] in headers:
-                    pixels[sops.index(e[3]), :, :, n] |= _outline_mask(e[4], headers[e[3]], e[2])
+                if e.key == key and e.sop_instance_uid in headers:
+                    pixels[sops.index(e.sop_instance_uid), :, :, n] |= _outline_mask(e, headers[e.sop_instance_uid])
         seg = hd.seg.Segmentation(
             source_images=sources, pixel_array=pixels, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
             segment_descriptions=descriptions, series_instance_uid=generate_uid(), series_number=991,
@@ -183,9 +204,10 @@ class SegOutline:
     points: np.ndarray
 
     def contour(self, slice_index: int | None = None, reader: str = "") -> Contour:
-        return Contour(kind=self.kind, points=[tuple(map(float, p)) for p in self.points],  # type: ignore[arg-type,misc]
-                       series_instance_uid=self.series_instance_uid, sop_instance_uid=self.sop_instance_uid,
-                       slice_index=slice_index, reader=reader)
+        return Contour.model_validate({
+            "kind": self.kind, "points": [tuple(map(float, p)) for p in self.points],
+            "series_instance_uid": self.series_instance_uid, "sop_instance_uid": self.sop_instance_uid,
+            "slice_index": slice_index, "reader": reader})
 
 
 def read_seg_outlines(path: str | Path, source_headers: Iterable[Dataset]) -> list[SegOutline]:

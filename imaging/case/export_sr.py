@@ -9,21 +9,29 @@ exactly. The choices, each checked against how those readers parse an SR (tests/
   and "Procedure reported" must name that study's procedure. A case with pre- and post-operative MR gets an
   SR in each study; a finding measured in both appears in both with the same Tracking UID (longitudinal
   tracking, as TID 1500 intends).
-* **One TID 1501 group per measurement**, encoded per kind from :data:`imaging.case.sr_codes.SR_KINDS`:
-  Cornerstone3D's Tracking Identifier (``Cornerstone3DTools@^0.1.0:Length``...), its concept names ("Long
-  Axis"/"Short Axis"), and the SCOORD3D under the first numeric item (under "Area" for ROIs), one POLYLINE
-  per value as Cornerstone3D writes them (angle ``[a, v, v, b]``, Cobb ``[l1a, l1b, l2a, l2b]``, a closed
-  polyline for polygons), plus the source image. Coordinates are SCOORD3D (LPS mm in the series' frame of
-  reference): exact for reformats too, and safe when a finding's groups are merged (below).
+* **One TID 1501 group per measurement**, encoded by its kind's registered spec
+  (:mod:`imaging.measurement_kinds`; this module names no kind): the Tracking Identifier
+  (``spec.sr_tracking_identifier``: Cornerstone3D's ``Cornerstone3DTools@^0.1.0:Length``...), the coded
+  values (``spec.sr_values``: concepts such as Cornerstone3D's "Long Axis"/"Short Axis"), and the SCOORD3D of
+  each value (``spec.sr_coordinates``: one POLYLINE per value as Cornerstone3D writes them, angle
+  ``[a, v, v, b]``, Cobb ``[l1a, l1b, l2a, l2b]``) or, for an ROI, its outline under its first value
+  (``spec.sr_region``: ELLIPSE, closed POLYLINE), plus the source image. Coordinates are SCOORD3D (LPS mm in
+  the series' frame of reference): exact for reformats too, and safe when a finding's groups are merged
+  (below). A measurement whose kind is not registered, that has no coded value or whose encoding fails is
+  left out with the reason (``skipped``); the others are written.
 * **Findings linked by Tracking UID.** A finding's measurement groups and its finding group share the
-  finding's Tracking UID; OHIF merges groups by Tracking UID, so the finding group (Bilsky, SINS, levels,
-  involvement, lesion type, histology; no coordinates of its own) never stands alone without coordinates —
-  which crashed OHIF. A finding with no exportable measurement is therefore left out (listed in
-  ``skipped``; its data is in the CSV and the case file). Measurements outside findings (angle, Cobb, probe
-  are never typed "Lesion") have their own Tracking UID.
+  finding's Tracking UID; OHIF merges groups by Tracking UID, so the finding group (levels, involvement,
+  lesion type, histology, and the SR items of every registered finding score: Bilsky, SINS...; no
+  coordinates of its own) never stands alone without coordinates -- which crashed OHIF. A finding with no
+  exportable measurement is therefore left out (listed in ``skipped``; its data is in the CSV and the case
+  file). Measurements outside findings have their own Tracking UID; kinds that do not measure a lesion
+  (angle, Cobb, probe: ``lesion_measurement`` False) are never typed "Lesion".
 * **Finding sites**: the vertebra of each level for bone lesions (S1-S5: SNOMED CT sacrum), the organ with
   its laterality for soft-tissue lesions (Finding.site). dcmqi keeps one Finding Site per group, so the
   level range is also a TEXT item ("Vertebral levels" = "T5-T6"), which dcmqi keeps.
+* **Case-level scores** (registered with scope "case", e.g. a prognosis score) go into TID 1500's own
+  containers after the measurements: numbers into "Derived Imaging Measurements" (DCM 126011), codes and
+  text into "Qualitative Evaluations" (UMLS C0034375) -- in every SR of the case (it is one patient's).
 
 Measurements on series without pixel spacing have no patient coordinates and are left out.
 """
@@ -34,6 +42,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import highdicom as hd
 import numpy as np
@@ -42,16 +51,11 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
-from imaging import measure
 from imaging.case.analysis import level_at_point
 from imaging.case.findings import SECTOR_NAMES
 from imaging.case.model import Case, Finding, Measurement
 from imaging.case.sources import series_headers
 from imaging.case.sr_codes import (
-    BILSKY_CONCEPT,
-    BILSKY_GRADE_CODES,
-    BILSKY_LEVEL_CONCEPT,
-    BILSKY_SUGGESTED_CONCEPT,
     FINDING_LABEL_PREFIX,
     FINDING_SITE_CODES,
     HISTOLOGY_CONCEPT,
@@ -61,22 +65,22 @@ from imaging.case.sr_codes import (
     LESION_TYPE_CODES,
     LESION_TYPE_CONCEPT,
     LEVELS_CONCEPT,
-    LOCAL_SCHEME,
     PLANE_CONCEPT,
-    SINS_ANSWER_CONCEPTS,
-    SINS_CONCEPT,
-    SR_KINDS,
-    UNITS,
-    code,
     level_code,
-    sins_answer_code,
+    sr_unit,
 )
+from imaging.coding import LOCAL_SCHEME, Code
+from imaging.measurement_kinds import kind_spec
+from imaging.scores import SrCoded, SrItem, SrNumeric, SrText, answers_of, registered_scores, result_of
 from imaging.spine.levels import LevelRange, level_index
 
-__all__ = ["LOCAL_SCHEME", "SrDocument", "SrExport", "build_sr", "level_code", "sr_file_names", "write_sr"]
+__all__ = ["LOCAL_SCHEME", "SrDocument", "SrExport", "build_sr", "level_code", "score_items", "sr_file_names",
+           "write_sr"]
 
-COMMENT = code(codes.DCM.Comment)
+COMMENT = codes.DCM.Comment
 """TEXT "Comment" (DCM 121106): the label, where Cornerstone3D keeps a measurement's label."""
+DERIVED_MEASUREMENTS = Code("126011", "DCM", "Derived Imaging Measurements")
+QUALITATIVE_EVALUATIONS = Code("C0034375", "UMLS", "Qualitative Evaluations")
 SR_SERIES_NUMBER = 990
 
 
@@ -103,8 +107,9 @@ class SrDocument:
 
 @dataclass
 class SrExport:
-    """The SRs of a case (one per study) and what was left out (measurement or finding id -> reason);
-    ``paths``: where :func:`write_sr` wrote them."""
+    """The SRs of a case (one per study) and what was left out (measurement or finding id -> reason;
+    ``<finding or case id>/<score key>`` for a score that could not be written); ``paths``: where
+    :func:`write_sr` wrote them."""
 
     documents: list[SrDocument]
     skipped: dict[str, str] = field(default_factory=dict)
@@ -116,33 +121,8 @@ class SrExport:
         return self.documents[0].dataset
 
 
-# -- geometry per kind (the graphics SrValue.graphic names) ------------------------------------------------
-def _ellipse(pts: np.ndarray) -> np.ndarray:
-    """ELLIPSE graphic data: major axis endpoints, then minor axis endpoints (LPS)."""
-    c, e1, e2 = pts
-    a, b = e1 - c, e2 - c
-    b = b - np.dot(b, a) / np.dot(a, a) * a  # perpendicular axes, as the area assumes
-    if np.linalg.norm(b) > np.linalg.norm(a):
-        a, b = b, a
-    return np.array([c - a, c + a, c - b, c + b])
-
-
-def _bidirectional(pts: np.ndarray, which: int) -> np.ndarray:
-    b = measure.bidirectional(*pts)
-    return np.array(b.long_axis if which == 0 else b.short_axis, dtype=np.float64)
-
-
-GRAPHICS: dict[str, tuple[str, object]] = {
-    # name -> (graphic type, points -> graphic data)
-    "line": ("POLYLINE", lambda p: p[:2]),
-    "long_axis": ("POLYLINE", lambda p: _bidirectional(p, 0)),
-    "short_axis": ("POLYLINE", lambda p: _bidirectional(p, 1)),
-    "ellipse": ("ELLIPSE", _ellipse),
-    "outline": ("POLYLINE", lambda p: np.vstack([p, p[:1]])),  # closed: the first point repeated
-    "angle": ("POLYLINE", lambda p: np.array([p[0], p[1], p[1], p[2]])),  # Cornerstone3D's Angle
-    "two_lines": ("POLYLINE", lambda p: p[:4]),
-    "point": ("POINT", lambda p: p[:1]),
-}
+class _NotEncodable(Exception):
+    """A measurement its kind's spec cannot put in the SR (the message says why)."""
 
 
 # -- groups -----------------------------------------------------------------------------------------------
@@ -184,7 +164,7 @@ def sr_text(value: str) -> str:
     return value.translate(_CONTROL)
 
 
-def _text(concept: hd.sr.CodedConcept, value: str) -> hd.sr.TextContentItem:
+def _text(concept: Code, value: str) -> hd.sr.TextContentItem:
     return hd.sr.TextContentItem(name=concept, value=sr_text(value),
                                  relationship_type=hd.sr.RelationshipTypeValues.CONTAINS)
 
@@ -200,31 +180,38 @@ def _source_image(sop: str | None, frame: int | None, by_sop: dict[str, Dataset]
 
 def _measurement_group(case: Case, m: Measurement, frame_uid: str, by_sop: dict[str, Dataset]
                        ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
-    spec = SR_KINDS[m.kind]
+    """The TID 1501 group of a measurement, encoded by its kind's spec. Raises :class:`_NotEncodable`."""
+    try:
+        spec = kind_spec(m.kind)
+    except ValueError:
+        raise _NotEncodable(f"its kind {m.kind!r} is not registered in this build of SpineCase") from None
     finding = case.finding(m.finding_id) if m.finding_id else None
     tracking_uid = uid_from_id(finding.id if finding is not None else m.id)
-    tracking = hd.sr.TrackingIdentifier(uid=tracking_uid, identifier=spec.tracking_identifier)
+    tracking = hd.sr.TrackingIdentifier(uid=tracking_uid, identifier=spec.sr_tracking_identifier)
     images = _source_image(m.sop_instance_uid, m.frame_number, by_sop)
     pts = np.asarray(m.points, dtype=np.float64)
-    values = {v.name: v for v in m.values()}
-    nums = []
-    for item in spec.values:
-        v = values.get(item.name)
-        if v is None:
-            continue
-        coords = None
-        if item.graphic:
-            graphic_type, make = GRAPHICS[item.graphic]
-            coords = [hd.sr.CoordinatesForMeasurement3D(
-                graphic_type=graphic_type, graphic_data=np.asarray(make(pts), dtype=np.float64),  # type: ignore[operator]
-                frame_of_reference_uid=frame_uid)]
-        concept = item.concept or INTENSITY_CONCEPTS.get(v.unit, INTENSITY_CONCEPTS[""])
-        nums.append(hd.sr.Measurement(name=concept, value=v.value, unit=UNITS.get(v.unit, UNITS[""]),
-                                      derivation=item.derivation, referenced_images=images,
-                                      referenced_coordinates=coords))
+    region = spec.sr_region(pts)
+    nums: list[hd.sr.Measurement] = []
+    for value_spec, v in spec.sr_values(m.values()):
+        concept = value_spec.sr_concept
+        if concept is None and value_spec.dimension == "intensity":
+            concept = INTENSITY_CONCEPTS.get(v.unit, INTENSITY_CONCEPTS[""])
+        if concept is None:
+            continue  # a value without a concept cannot be coded (it is in the CSV)
+        # an ROI's outline goes under its first value; other kinds' values each carry their coordinates
+        graphics = ([region] if not nums else []) if region is not None else spec.sr_coordinates(value_spec.name, pts)
+        coords = [hd.sr.CoordinatesForMeasurement3D(
+            graphic_type=g.graphic_type, graphic_data=np.asarray(g.points, dtype=np.float64).reshape(-1, 3),
+            frame_of_reference_uid=frame_uid) for g in graphics]
+        nums.append(hd.sr.Measurement(name=concept, value=v.value, unit=sr_unit(value_spec, v.unit),
+                                      derivation=value_spec.sr_derivation, referenced_images=images,
+                                      referenced_coordinates=coords or None))
+    if not nums:
+        raise _NotEncodable(f"the {spec.name} has no value the SR can code (none computed, or none with an SR "
+                            "concept)")
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=tracking,
-        finding_type=code(codes.SCT.Neoplasm) if finding is not None and spec.lesion else None,
+        finding_type=codes.SCT.Neoplasm if finding is not None and spec.lesion_measurement else None,
         finding_sites=_finding_sites(case, finding, m) or None, measurements=nums)
     group[0].ContentSequence.append(_text(PLANE_CONCEPT, m.plane.orientation))
     if m.label.strip():
@@ -232,29 +219,35 @@ def _measurement_group(case: Case, m: Measurement, frame_uid: str, by_sop: dict[
     return group
 
 
-def _finding_group(case: Case, f: Finding, by_sop: dict[str, Dataset]) -> hd.sr.MeasurementsAndQualitativeEvaluations:
-    evaluations = []
-    if f.bilsky.grade is not None:
-        evaluations.append(hd.sr.QualitativeEvaluation(BILSKY_CONCEPT, BILSKY_GRADE_CODES[f.bilsky.grade]))
-    if f.bilsky.suggested_grade is not None:
-        evaluations.append(hd.sr.QualitativeEvaluation(BILSKY_SUGGESTED_CONCEPT,
-                                                       BILSKY_GRADE_CODES[f.bilsky.suggested_grade]))
+def score_items(case: Case, owner: Finding | Case, skipped: dict[str, str]) -> list[SrItem]:
+    """The SR items of every registered score of ``owner``'s scope (a finding's scores, or the case-level
+    ones, in registry order); a score whose hook fails is noted in ``skipped`` (``<owner id>/<score key>``)
+    and left out."""
+    owner_id = case.case_id if isinstance(owner, Case) else owner.id
+    items: list[SrItem] = []
+    for spec in registered_scores("case" if isinstance(owner, Case) else "finding"):
+        try:
+            items.extend(spec.sr_items(answers_of(spec, owner), result_of(spec, owner, case)))
+        except Exception as exc:  # noqa: BLE001 - one score's broken encoding must not lose the report
+            skipped[f"{owner_id}/{spec.key}"] = f"{spec.name} not written to the SR ({type(exc).__name__}: {exc})"
+    return items
+
+
+def _finding_group(case: Case, f: Finding, by_sop: dict[str, Dataset], skipped: dict[str, str]
+                   ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
+    items = score_items(case, f, skipped)
+    evaluations = [hd.sr.QualitativeEvaluation(i.concept, i.value) for i in items if isinstance(i, SrCoded)]
     if f.lesion_type is not None:
         evaluations.append(hd.sr.QualitativeEvaluation(LESION_TYPE_CONCEPT, LESION_TYPE_CODES[f.lesion_type]))
-    for name, (concept, _enum) in SINS_ANSWER_CONCEPTS.items():
-        answer = getattr(f.sins, name)
-        if answer is not None:
-            evaluations.append(hd.sr.QualitativeEvaluation(concept, _sins_answer(concept, _enum, answer)))
-    score = f.sins_score()
-    nums = [hd.sr.Measurement(name=SINS_CONCEPT, value=score.total, unit=UNITS["score"])] if score else []
+    nums = [hd.sr.Measurement(name=i.concept, value=i.value, unit=i.unit) for i in items if isinstance(i, SrNumeric)]
     source = None
     ds = by_sop.get(f.bilsky.sop_instance_uid or "")
-    if ds is not None:
+    if ds is not None:  # the image the Bilsky grade was given on
         source = [hd.sr.SourceImageForMeasurementGroup(str(ds.SOPClassUID), str(ds.SOPInstanceUID))]
     group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
             uid=uid_from_id(f.id), identifier=" ".join(f"{FINDING_LABEL_PREFIX}: {f.label}".split())[:64]),
-        finding_type=code(codes.SCT.Neoplasm), finding_sites=_finding_sites(case, f, None) or None,
+        finding_type=codes.SCT.Neoplasm, finding_sites=_finding_sites(case, f, None) or None,
         measurements=nums or None, qualitative_evaluations=evaluations or None, source_images=source)
     texts = []
     if f.levels_text:
@@ -263,8 +256,7 @@ def _finding_group(case: Case, f: Finding, by_sop: dict[str, Dataset]) -> hd.sr.
         if inv.sectors:
             texts.append(_text(INVOLVEMENT_CONCEPT, f"{inv.level}: " + ", ".join(SECTOR_NAMES[s].lower()
                                                                                for s in inv.sectors)))
-    if f.bilsky.level:
-        texts.append(_text(BILSKY_LEVEL_CONCEPT, f.bilsky.level))
+    texts.extend(_text(i.concept, i.value) for i in items if isinstance(i, SrText))
     if case.report.histology.strip():
         texts.append(_text(HISTOLOGY_CONCEPT, case.report.histology.strip()))
     if f.label.strip():
@@ -273,8 +265,22 @@ def _finding_group(case: Case, f: Finding, by_sop: dict[str, Dataset]) -> hd.sr.
     return group
 
 
-def _sins_answer(concept: hd.sr.CodedConcept, enum: type, answer: str) -> hd.sr.CodedConcept:
-    return sins_answer_code(concept, enum[answer])  # type: ignore[index]
+def _case_containers(items: Sequence[SrItem]) -> list[hd.sr.ContainerContentItem]:
+    """TID 1500's "Derived Imaging Measurements" (the numbers) and "Qualitative Evaluations" (codes, text)
+    containers holding the case-level scores' items."""
+    contains = hd.sr.RelationshipTypeValues.CONTAINS
+    nums = [hd.sr.NumContentItem(name=i.concept, value=i.value, unit=i.unit, relationship_type=contains)
+            for i in items if isinstance(i, SrNumeric)]
+    quals: list[Any] = [hd.sr.CodeContentItem(name=i.concept, value=i.value, relationship_type=contains)
+                        for i in items if isinstance(i, SrCoded)]
+    quals += [_text(i.concept, i.value) for i in items if isinstance(i, SrText)]
+    out = []
+    for name, children in ((DERIVED_MEASUREMENTS, nums), (QUALITATIVE_EVALUATIONS, quals)):
+        if children:
+            container = hd.sr.ContainerContentItem(name=name, relationship_type=contains)
+            container.ContentSequence = hd.sr.ContentSequence(children)
+            out.append(container)
+    return out
 
 
 # -- documents --------------------------------------------------------------------------------------------
@@ -285,8 +291,6 @@ def _skip_reason(m: Measurement, frame_of: dict[str, str]) -> str | None:
         return "the series has no pixel spacing, so there are no patient coordinates (values in px)"
     if not frame_of.get(m.series_instance_uid):
         return "the series has no frame of reference"
-    if not m.values():
-        return "no value (probe or statistics not computed)"
     return None
 
 
@@ -313,35 +317,46 @@ def build_sr(case: Case, case_path: str | Path, *, search_folders: Iterable[str 
         frame_of[uid] = str(getattr(headers[0], "FrameOfReferenceUID", "") or ref.frame_of_reference_uid or "")
     # The Bilsky grading images (they may be on a series without measurements)
     for f in case.findings:
-        uid = f.bilsky.series_instance_uid
-        if f.bilsky.sop_instance_uid and uid and f.bilsky.sop_instance_uid not in by_sop:
-            ref = case.series_ref(uid)
+        grading_series = f.bilsky.series_instance_uid
+        if f.bilsky.sop_instance_uid and grading_series and f.bilsky.sop_instance_uid not in by_sop:
+            ref = case.series_ref(grading_series)
             if ref is not None:
                 try:
                     extra = series_headers(case_path, ref, search_folders)
                 except Exception:  # noqa: BLE001 - the grading image is optional context
                     extra = []
                 by_sop.update((str(ds.SOPInstanceUID), ds) for ds in extra)
-    exported: list[Measurement] = []
+    groups: dict[str, hd.sr.MeasurementsAndQualitativeEvaluations] = {}
+    study_of: dict[str, str] = {}  # measurement id -> its study
     for m in case.measurements:
         if m.id in skipped:
             continue
         why = _skip_reason(m, frame_of)
+        if why is None:
+            series_uid = m.series_instance_uid or ""
+            try:
+                groups[m.id] = _measurement_group(case, m, frame_of[series_uid], by_sop)
+            except _NotEncodable as exc:
+                why = str(exc)
+            except Exception as exc:  # noqa: BLE001 - one kind's broken encoding must not lose the others
+                why = f"its {m.kind} encoding failed ({type(exc).__name__}: {exc})"
+            else:
+                study_of[m.id] = str(headers_of[series_uid][0].StudyInstanceUID)
         if why is not None:
             skipped[m.id] = why
-        else:
-            exported.append(m)
-    study_of = {uid: str(h[0].StudyInstanceUID) for uid, h in headers_of.items()}
-    studies = list(dict.fromkeys(study_of[m.series_instance_uid] for m in exported))  # type: ignore[index]
+    exported = [m for m in case.measurements if m.id in groups]
+    studies = list(dict.fromkeys(study_of[m.id] for m in exported))
     with_measurements = {m.finding_id for m in exported if m.finding_id}
     for f in case.findings:
         if f.id not in with_measurements and _has_content(f):
             skipped[f.id] = ("finding has no measurement with patient coordinates, and a measurement group "
                              "without coordinates breaks OHIF: it is in the case file and the CSVs only")
     if not studies:
-        raise ValueError("nothing to export as DICOM SR: no measurement refers to a series with DICOM files")
-    docs = [_document(case, study, [m for m in exported if study_of[m.series_instance_uid] == study],  # type: ignore[index]
-                      headers_of, frame_of, by_sop, n, uid_seed) for n, study in enumerate(studies, 1)]
+        raise ValueError("nothing to export as DICOM SR: no measurement refers to a series with DICOM files"
+                         + (f" ({len(skipped)} left out: {next(iter(skipped.values()))}...)" if skipped else ""))
+    case_items = _case_containers(score_items(case, case, skipped))
+    docs = [_document(case, study, [m for m in exported if study_of[m.id] == study], groups, headers_of, by_sop,
+                      case_items, skipped, n, uid_seed) for n, study in enumerate(studies, 1)]
     return SrExport(docs, skipped)
 
 
@@ -349,23 +364,22 @@ def _has_content(f: Finding) -> bool:
     return bool(f.bilsky.grade or f.level_from or f.lesion_type or f.site or f.involvement or f.label)
 
 
-def _document(case: Case, study: str, ms: list[Measurement], headers_of: dict[str, list[Dataset]],
-              frame_of: dict[str, str], by_sop: dict[str, Dataset], n: int, uid_seed: str | None) -> SrDocument:
-    series = list(dict.fromkeys(m.series_instance_uid for m in ms))
-    evidence = [ds for uid in series for ds in headers_of[uid or ""]]
+def _document(case: Case, study: str, ms: list[Measurement], groups_of: dict[str, Any],
+              headers_of: dict[str, list[Dataset]], by_sop: dict[str, Dataset], case_items: list[Any],
+              skipped: dict[str, str], n: int, uid_seed: str | None) -> SrDocument:
+    series = list(dict.fromkeys(m.series_instance_uid or "" for m in ms))
+    evidence = [ds for uid in series for ds in headers_of[uid]]
     in_doc = {str(ds.SOPInstanceUID) for ds in evidence}
-    groups: list[object] = []
+    groups: list[Any] = []
     findings = [f for f in case.findings if any(m.finding_id == f.id for m in ms)]
     for f in findings:  # a finding's measurement groups first (OHIF names the merged entry after the first)
-        groups.extend(_measurement_group(case, m, frame_of[m.series_instance_uid or ""], by_sop)
-                      for m in ms if m.finding_id == f.id)
+        groups.extend(groups_of[m.id] for m in ms if m.finding_id == f.id)
         grading = by_sop.get(f.bilsky.sop_instance_uid or "")
         if grading is not None and str(grading.SOPInstanceUID) not in in_doc:
             evidence.append(grading)  # another study's image: Pertinent Other Evidence
             in_doc.add(str(grading.SOPInstanceUID))
-        groups.append(_finding_group(case, f, by_sop))
-    groups.extend(_measurement_group(case, m, frame_of[m.series_instance_uid or ""], by_sop)
-                  for m in ms if m.finding_id is None or case.finding(m.finding_id) not in findings)
+        groups.append(_finding_group(case, f, by_sop, skipped))
+    groups.extend(groups_of[m.id] for m in ms if m.finding_id is None or case.finding(m.finding_id) not in findings)
     modalities = {str(getattr(ds, "Modality", "")).upper() for ds in evidence
                   if str(getattr(ds, "StudyInstanceUID", "")) == study}
     procedure = [codes.LN.MRIUnspecifiedBodyRegion if mod == "MR" else codes.LN.CTUnspecifiedBodyRegion
@@ -377,7 +391,8 @@ def _document(case: Case, study: str, ms: list[Measurement], headers_of: dict[st
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_person_context=observer),
         procedure_reported=procedure if len(procedure) > 1 else procedure[0],
-        imaging_measurements=groups)  # type: ignore[arg-type]
+        imaging_measurements=groups)
+    report[0].ContentSequence.extend(case_items)
     seed = f"{uid_seed}.{study}" if uid_seed else None
     sr = hd.sr.Comprehensive3DSR(
         evidence=evidence, content=report[0],
@@ -405,14 +420,15 @@ def sr_file_names(out: str | Path, count: int) -> list[Path]:
     return [p.with_name(f"{stem}-study{i}{suffix}") for i in range(1, count + 1)]
 
 
-def write_sr(case: Case, case_path: str | Path, out: str | Path, **kwargs: object) -> SrExport:
+def write_sr(case: Case, case_path: str | Path, out: str | Path, *, search_folders: Iterable[str | Path] = (),
+             uid_seed: str | None = None) -> SrExport:
     """Build the SRs (see :func:`build_sr`) and write them (DICOM Part 10, atomically): to ``out`` for a
     single study, else to ``out`` with ``-study1``, ``-study2``... (see :func:`sr_file_names`)."""
     from io import BytesIO
 
     from imaging.case.store import atomic_write
 
-    export = build_sr(case, case_path, **kwargs)  # type: ignore[arg-type]
+    export = build_sr(case, case_path, search_folders=search_folders, uid_seed=uid_seed)
     for doc, path in zip(export.documents, sr_file_names(out, len(export.documents)), strict=True):
         buf = BytesIO()
         doc.dataset.save_as(buf, enforce_file_format=True)

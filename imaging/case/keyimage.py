@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imaging import measure
 from imaging.display import default_invert, default_window, plane_spec, window_to_uint8
 from imaging.volume import Volume
 
-__all__ = ["KeyImage", "Overlay", "png_bytes", "render_key_image"]
+__all__ = ["KeyImage", "Overlay", "measurement_overlays", "png_bytes", "render_key_image"]
 
 PALETTE: tuple[tuple[int, int, int], ...] = (
     (255, 215, 0), (0, 220, 255), (255, 80, 200), (120, 255, 90), (255, 150, 40), (170, 140, 255),
@@ -173,18 +172,30 @@ def render_key_image(volume: Volume, orientation: str, lps_hint: Sequence[float]
             tags.append(ov.tag)
             anchor = p[np.argmin(p[:, 1])]  # beside the topmost point
             canvas.text(anchor[0] + 6, anchor[1] - 14, ov.tag, ov.colour)
+    x_dir, y_dir = (np.asarray(d, dtype=np.float64).reshape(3) for d in (geom.x_dir, geom.y_dir))
     return KeyImage(png_bytes(rgb), out_w, out_h, orientation, k, ps, tags, rgb,
-                    tuple(map(float, geom.x_dir)), tuple(map(float, geom.y_dir)))
+                    (float(x_dir[0]), float(x_dir[1]), float(x_dir[2])),
+                    (float(y_dir[0]), float(y_dir[1]), float(y_dir[2])))
 
 
-def measurement_overlay(kind: str, points: Sequence[Sequence[float]], colour: tuple[int, int, int], tag: str = ""
-                        ) -> Overlay:
-    """The overlay of a measurement (by kind) from its LPS points."""
-    pts = np.asarray(points, dtype=np.float64)
-    if kind == "ellipse_roi":
-        return Overlay(measure.ellipse_outline(*pts, n=96), colour, closed=True, tag=tag)
-    if kind in ("polygon_roi", "freehand_roi"):
-        return Overlay(pts, colour, closed=True, tag=tag)
-    if kind in ("bidirectional", "cobb"):
-        return Overlay(pts, colour, segments=True, tag=tag)
-    return Overlay(pts, colour, tag=tag)
+def measurement_overlays(kind: str, points: Sequence[Sequence[float]], colour: tuple[int, int, int], tag: str = ""
+                         ) -> list[Overlay]:
+    """The overlays of a measurement from its LPS points: the strokes its kind's spec draws
+    (:meth:`~imaging.measurement_kinds.MeasurementKind.drawing`, as the viewer's overlay does) without the
+    dashed construction lines, and its marker as a dot; ``tag`` beside the first. A kind that is not
+    registered (or cannot draw these points) is drawn as a polyline through its points."""
+    from imaging.measurement_kinds import kind_spec
+
+    try:
+        drawing = kind_spec(kind).drawing(points)
+    except ValueError:
+        drawing = None
+    if drawing is None:
+        return [Overlay(np.asarray(points, dtype=np.float64).reshape(-1, 3), colour, tag=tag)]
+    out = [Overlay(np.asarray(s.points, dtype=np.float64), colour, closed=s.closed)
+           for s in drawing.strokes if not s.dashed]
+    if drawing.marker is not None:
+        out.append(Overlay(np.asarray(drawing.marker, dtype=np.float64).reshape(1, 3), colour))
+    if out:
+        out[0].tag = tag
+    return out

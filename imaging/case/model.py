@@ -132,7 +132,7 @@ LesionType = Literal["lytic", "blastic", "mixed", "lipomatous", "marrow_replacin
 # vertebrae (the levels are its sites).
 FindingSiteKind = Literal["adrenal_gland", "psoas_muscle", "paraspinal_muscle", "retroperitoneum", "epidural_space",
                           "occipital_bone"]
-FINDING_SITE_KINDS: tuple[str, ...] = FindingSiteKind.__args__  # type: ignore[attr-defined]
+FINDING_SITE_KINDS: tuple[str, ...] = get_args(FindingSiteKind)
 Laterality = Literal["left", "right", "bilateral"]
 ContourKind = Literal["canal", "sac", "cord", "tumour"]
 LabelSource = Literal["manual", "detected"]

@@ -11,12 +11,17 @@ frame of reference; the image and series come from the :class:`SeriesLookup` of 
 volumes, or DICOM headers, e.g. from a PACS). A measurement whose image or frame of reference is not among
 them is listed with the reason.
 
-Groups are recognised by their Tracking Identifier (``Cornerstone3DTools@^0.1.0:<Tool>[:SpineCase:<kind>]``,
-also the legacy ``cornerstoneTools@^4.0.0:`` prefix), else by their concepts and graphic types. Findings come
-from SpineCase finding groups (levels, site, involvement, lesion type, Bilsky, SINS), from groups whose
-Finding Sites are vertebrae (dcmqi), and from measurement groups sharing one Tracking UID; a finding whose
-Tracking UID is one of the case's own findings is that finding (opening an SR of this case twice adds
-nothing). Measurements already in the case (same kind, series and points within 1e-3 mm) are not added again.
+Measurement groups are read through the measurement-kind registry (:mod:`imaging.measurement_kinds`; this
+module names no kind): the Tracking Identifier names a kind's Cornerstone3D tool
+(``Cornerstone3DTools@^0.1.0:<Tool>[:SpineCase:<key>]``, also the legacy ``cornerstoneTools@^4.0.0:`` prefix,
+or ``SpineCase:<key>`` for a kind OHIF has no tool for); without one, the kinds whose value concepts the group
+has come first, and the kind's ``points_from_sr`` turns the graphics into its points (or says they do not
+fit). Findings come from SpineCase finding groups (levels, site, involvement, lesion type, and every
+registered finding score's ``answers_from_sr``: Bilsky, SINS...), from groups whose Finding Sites are
+vertebrae (dcmqi), and from measurement groups sharing one Tracking UID; a finding whose Tracking UID is one
+of the case's own findings is that finding (opening an SR of this case twice adds nothing). Case-level
+scores are listed as not placed (the case keeps its own). Measurements already in the case (same kind,
+series and points within 1e-3 mm) are not added again.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pydicom
@@ -35,7 +40,6 @@ from pydicom.errors import InvalidDicomError
 
 from imaging.case.findings import SECTOR_NAMES
 from imaging.case.model import (
-    BilskyAssessment,
     Case,
     Finding,
     LevelInvolvement,
@@ -44,48 +48,44 @@ from imaging.case.model import (
     PlaneSpec,
     RoiStatsCache,
     SeriesRef,
-    SinsAssessment,
     Study,
     new_id,
 )
 from imaging.case.sr_codes import (
-    BILSKY_CONCEPT,
-    BILSKY_GRADE_CODES,
-    BILSKY_LEVEL_CONCEPT,
-    BILSKY_SUGGESTED_CONCEPT,
-    CS3D_TAG,
     FINDING_LABEL_PREFIX,
     FINDING_SITE_CODES,
+    INTENSITY_CONCEPTS,
     INVOLVEMENT_CONCEPT,
     LATERALITY_CODES,
     LESION_TYPE_CODES,
     LESION_TYPE_CONCEPT,
     LEVELS_CONCEPT,
-    LOCAL_SCHEME,
     PLANE_CONCEPT,
-    SINS_ANSWER_CONCEPTS,
-    SR_KINDS,
-    VOXEL_COUNT_CONCEPT,
     level_of_code,
-    sins_answer_of,
 )
+from imaging.coding import Code
 from imaging.errors import LoadError
 from imaging.geometry import plane_name_from_orientation
+from imaging.measurement_kinds import (
+    CORNERSTONE_TRACKING_PREFIX,
+    GraphicType,
+    MeasurementKind,
+    SrGraphic,
+    registered_kinds,
+)
+from imaging.scores import SrCoded, SrItem, SrNumeric, SrText, registered_scores, with_answers
 from imaging.spine.levels import level_index, parse_level_range
 
 __all__ = ["ImageGeometry", "ImportResult", "NotPlaced", "SeriesLookup", "SrImportError", "import_sr"]
 
 MATCH_MM = 1e-3
 """Points closer than this (mm) are the same point (duplicate detection)."""
-_TOOL_PREFIXES = (CS3D_TAG + ":", "cornerstoneTools@^4.0.0:")
-_TOOL_KINDS = {"Length": "length", "Bidirectional": "bidirectional", "EllipticalROI": "ellipse_roi",
-               "CircleROI": "ellipse_roi", "PlanarFreehandROI": "freehand_roi", "SplineROI": "freehand_roi",
-               "LivewireContour": "freehand_roi", "RectangleROI": "polygon_roi", "Angle": "angle",
-               "CobbAngle": "cobb", "Probe": "probe"}
-"""Cornerstone3D tool -> SpineCase kind (ArrowAnnotate, KeyImage... are not measurements)."""
-_STAT_NAMES = {"373098007": "mean", "386136009": "sd", "255605001": "min", "56851009": "max"}
-"""SNOMED CT derivation (or concept) codes of ROI statistics -> RoiStatsCache fields."""
-_STAT_MEANINGS = {"mean": "mean", "standard deviation": "sd", "minimum": "min", "maximum": "max"}
+_TOOL_PREFIXES = (CORNERSTONE_TRACKING_PREFIX + ":", "cornerstoneTools@^4.0.0:")
+"""Tracking Identifier prefixes of Cornerstone3D (OHIF 3) and legacy cornerstoneTools (OHIF 2) tools; the tool
+names a registered kind's ``ohif_tool`` or ``ohif_tool_aliases`` (ArrowAnnotate, KeyImage... are not
+measurements)."""
+_OWN_PREFIX = "SpineCase:"
+"""Tracking Identifier prefix of a kind OHIF has no tool for (``SpineCase:<key>``)."""
 
 
 class SrImportError(LoadError):
@@ -135,6 +135,11 @@ class ImageGeometry:
         return float(abs(np.dot(np.asarray(p) - np.asarray(self.position), self.normal)))
 
 
+def _vec3(values: Iterable[Any]) -> tuple[float, float, float]:
+    x, y, z = (float(v) for v in values)
+    return (x, y, z)
+
+
 class SeriesLookup:
     """The images of the series at hand, by SOPInstanceUID (and frame) and by frame of reference."""
 
@@ -167,7 +172,7 @@ class SeriesLookup:
                 frame = md.frame_numbers[k] if k < len(md.frame_numbers) else None
                 pos = a[:3, 3] + k * a[:3, 2]
                 out.append(ImageGeometry(sop, md.series_instance_uid, md.study_instance_uid, md.frame_of_reference_uid,
-                                         tuple(map(float, pos)), tuple(map(float, row)), tuple(map(float, col)),
+                                         _vec3(pos), _vec3(row), _vec3(col),
                                          (sy, sx), thickness, k, frame, vol.modality, md.series_description,
                                          md.series_number, md.study_date, md.patient_id))
         return cls(out)
@@ -189,8 +194,8 @@ class SeriesLookup:
                 o = [float(v) for v in ds.ImageOrientationPatient]
                 out.append(ImageGeometry(
                     str(ds.SOPInstanceUID), str(ds.SeriesInstanceUID), str(ds.StudyInstanceUID),
-                    str(getattr(ds, "FrameOfReferenceUID", "")), tuple(float(v) for v in ds.ImagePositionPatient),
-                    tuple(o[:3]), tuple(o[3:]), (float(ds.PixelSpacing[0]), float(ds.PixelSpacing[1])),
+                    str(getattr(ds, "FrameOfReferenceUID", "")), _vec3(ds.ImagePositionPatient),
+                    _vec3(o[:3]), _vec3(o[3:]), (float(ds.PixelSpacing[0]), float(ds.PixelSpacing[1])),
                     float(getattr(ds, "SpacingBetweenSlices", 0) or getattr(ds, "SliceThickness", 1) or 1), k, None,
                     str(getattr(ds, "Modality", "")), str(getattr(ds, "SeriesDescription", "")),
                     int(ds.SeriesNumber) if getattr(ds, "SeriesNumber", None) not in (None, "") else None,
@@ -253,6 +258,10 @@ class _Group:
     def coded(self, concept: Any) -> tuple[str, str, str] | None:
         return next((v for c, v in self.codes if _is(c, concept)), None)
 
+    def sr_items(self) -> list[SrItem]:
+        """The group's coded, numeric and text items as the score registry reads them."""
+        return _items(self.codes, self.nums, self.texts)
+
     @property
     def label(self) -> str:
         comment = next((v for c, v in self.texts if c[1] == "121106"), None)
@@ -264,6 +273,20 @@ class _Group:
         if self.finding and self.finding[1] == "CORNERSTONEFREETEXT":
             return self.finding[2]
         return ""
+
+
+def _as_code(c: tuple[str, str, str]) -> Code:
+    scheme, value, meaning = c
+    return Code(value, "SCT" if scheme == "SRT" else scheme, meaning or value)
+
+
+def _items(coded: Sequence[tuple[tuple[str, str, str], tuple[str, str, str]]], nums: Sequence[_Num],
+           texts: Sequence[tuple[tuple[str, str, str], str]]) -> list[SrItem]:
+    out: list[SrItem] = [SrCoded(_as_code(c), _as_code(v)) for c, v in coded if c[1] and v[1]]
+    out += [SrNumeric(_as_code(n.concept), n.value, Code(n.unit or "1", "UCUM", n.unit or "1"))
+            for n in nums if n.value is not None and n.concept[1]]
+    out += [SrText(_as_code(c), t) for c, t in texts if c[1]]
+    return out
 
 
 def _image_ref(item: Dataset) -> tuple[str, int | None] | None:
@@ -421,8 +444,30 @@ def import_sr(paths: Sequence[str | Path] | str | Path, case: Case, series_looku
         for g in groups:
             if not _is_finding_group(g):
                 state.measurement_from_group(g, p, _observer(ds), shared)
+        for what in _case_level_items(ds):
+            result.not_placed.append(NotPlaced(p.name, what, "a case-level assessment: the case keeps its own "
+                                               "(set it in the case if it applies)"))
     state.finish()
     return result
+
+
+def _case_level_items(ds: Dataset) -> list[str]:
+    """The items of the report's "Derived Imaging Measurements" and "Qualitative Evaluations" containers
+    (case-level scores), as text."""
+    out = []
+    for container in getattr(ds, "ContentSequence", []) or []:
+        if _code(container)[1] not in ("126011", "C0034375"):
+            continue
+        for item in getattr(container, "ContentSequence", []) or []:
+            name = _code(item)[2]
+            vt = str(getattr(item, "ValueType", ""))
+            if vt == "NUM" and getattr(item, "MeasuredValueSequence", None):
+                out.append(f"{name} = {item.MeasuredValueSequence[0].NumericValue}")
+            elif vt == "CODE":
+                out.append(f"{name} = {_code(item, 'ConceptCodeSequence')[2]}")
+            elif vt == "TEXT":
+                out.append(f"{name} = {getattr(item, 'TextValue', '')}")
+    return out
 
 
 def _read(path: Path, patients: set[str]) -> Dataset:
@@ -447,8 +492,19 @@ def _is_finding_group(g: _Group) -> bool:
         return True
     if any(n.graphics for n in g.nums) or g.graphics:
         return False
-    # dcmqi's volumetric groups: values of a segment, sites that are vertebrae
-    return any(level_of_code(s[0], s[1]) for s, _ in g.sites) or g.coded(BILSKY_CONCEPT) is not None
+    # dcmqi's volumetric groups: values of a segment, sites that are vertebrae; or a registered finding score
+    if any(level_of_code(s[0], s[1]) for s, _ in g.sites):
+        return True
+    items = g.sr_items()
+    return any(_answers(spec, items) is not None for spec in registered_scores("finding"))
+
+
+def _answers(spec: Any, items: list[SrItem]) -> Any:
+    """A score's answers from SR items; None when it holds none or the score cannot read them."""
+    try:
+        return spec.answers_from_sr(items)
+    except Exception:  # noqa: BLE001 - a score that cannot read another program's items: not this score's
+        return None
 
 
 def _shared_uids(groups: list[_Group]) -> set[str]:
@@ -489,37 +545,28 @@ class _State:
         label = g.label or g.tracking_identifier.removeprefix(FINDING_LABEL_PREFIX).lstrip(": ").strip()
         levels = self._levels(g)
         site, side = self._site(g)
-        bilsky = BilskyAssessment()
-        grade = g.coded(BILSKY_CONCEPT)
-        if grade is not None and grade[0] == LOCAL_SCHEME:
-            bilsky = bilsky.model_copy(update={"grade": _grade(grade)})
-        suggested = g.coded(BILSKY_SUGGESTED_CONCEPT)
-        if suggested is not None and suggested[0] == LOCAL_SCHEME:
-            bilsky = bilsky.model_copy(update={"suggested_grade": _grade(suggested)})
-        if bilsky.grade is not None:
-            level = (g.text(BILSKY_LEVEL_CONCEPT) or [None])[0]
-            sop = g.images[0] if g.images else None
-            img = self.lookup.image(*sop) if sop else None
-            bilsky = bilsky.model_copy(update={
-                "level": level, "reader": reader,
-                "sop_instance_uid": sop[0] if sop else None, "series_instance_uid": img.series_instance_uid if img
-                else None, "slice_index": img.slice_index if img else None})
+        involvement = self._involvement(g)
         lesion = g.coded(LESION_TYPE_CONCEPT)
         lesion_type = next((k for k, c in LESION_TYPE_CODES.items() if lesion and c.value == lesion[1]), None)
-        sins: dict[str, str] = {}
-        for name, (concept, enum) in SINS_ANSWER_CONCEPTS.items():
-            v = g.coded(concept)
-            member = sins_answer_of(concept, enum, v[1]) if v is not None and v[0] == LOCAL_SCHEME else None
-            if member is not None:
-                sins[name] = member
-        involvement = self._involvement(g)
         fid = _id_from_uid(uid) if uid else None
         if fid is None or any(o.id == fid for _, o in self.case._all_objects()):
             fid = new_id()
-        finding = Finding(id=fid, label=label, level_from=levels[0] if levels else None,
-                          level_to=levels[-1] if levels else None, levels_auto=False, involvement=involvement,
-                          lesion_type=lesion_type, site=site, laterality=side, bilsky=bilsky,  # type: ignore[arg-type]
-                          sins=SinsAssessment(**sins), reader=reader)
+        finding = Finding.model_validate({
+            "id": fid, "label": label, "level_from": levels[0] if levels else None,
+            "level_to": levels[-1] if levels else None, "levels_auto": False, "involvement": involvement,
+            "lesion_type": lesion_type, "site": site, "laterality": side, "reader": reader})
+        items = g.sr_items()
+        for spec in registered_scores("finding"):  # Bilsky, SINS and any other registered finding score
+            answers = _answers(spec, items)
+            if answers is not None:
+                finding = with_answers(finding, spec, answers, reader=reader)
+        if finding.bilsky.grade is not None:  # who graded it, and on which image (the group's source image)
+            sop = g.images[0] if g.images else None
+            img = self.lookup.image(*sop) if sop else None
+            finding = finding.model_copy(update={"bilsky": finding.bilsky.model_copy(update={
+                "reader": reader, "sop_instance_uid": sop[0] if sop else None,
+                "series_instance_uid": img.series_instance_uid if img else None,
+                "slice_index": img.slice_index if img else None})})
         self.new_findings[uid or fid] = finding
         self.finding_by_uid[uid or fid] = finding.id
         self.result.findings.append(finding)
@@ -560,47 +607,54 @@ class _State:
                 continue
             out.setdefault(lv, []).extend(sectors)
         ordered = sorted(out.items(), key=lambda kv: level_index(kv[0]))
-        return [LevelInvolvement(level=lv, sectors=s) for lv, s in ordered]  # type: ignore[arg-type]
+        return [LevelInvolvement.model_validate({"level": lv, "sectors": s}) for lv, s in ordered]
 
     # -- measurements --------------------------------------------------------------------------------------
     def _not_placed(self, path: Path, g: _Group, what: str, reason: str) -> None:
         self.result.not_placed.append(NotPlaced(f"{path.name}, group {g.index}", what, reason))
 
     def measurement_from_group(self, g: _Group, path: Path, reader: str, shared: set[str]) -> None:
-        kind, tool = _kind_of(g)
+        candidates, tool = _kinds_of(g)
         what = f"{tool or 'group'} {g.label!r} ({g.tracking_identifier or 'no tracking identifier'})"
-        if kind is None:
+        if not candidates:
             self._not_placed(path, g, what, tool and f"{tool} is not a measurement SpineCase has"
                              or "no measurement SpineCase can read (no coordinates)")
             return
-        spec = SR_KINDS[kind]
-        graphics = _graphics_for(g, spec)
-        if not graphics:
-            self._not_placed(path, g, what, "the group has no coordinates")
+        first_problem = ""
+        for spec in candidates:  # the kind the group names, else the kinds its concepts and graphics fit
+            graphics = _graphics_for(g, spec)
+            if not graphics:
+                first_problem = first_problem or "the group has no coordinates"
+                continue
+            try:
+                image, series_uid, lps = self._place(graphics, g)
+            except _Unplaceable as exc:
+                self._not_placed(path, g, what, str(exc))
+                return
+            try:
+                drawn = [_sr_graphic(gr.graphic_type, p) for gr, p in zip(graphics, lps, strict=True)]
+                points = spec.points_from_sr(drawn, image.normal if image is not None else None)
+            except (ValueError, IndexError) as exc:
+                first_problem = first_problem or f"its coordinates do not make a {spec.name}: {exc}"
+                continue
+            self._add_measurement(g, path, reader, shared, spec, what, points, image, series_uid)
             return
-        try:
-            placed = self._place(graphics, g)
-        except _Unplaceable as exc:
-            self._not_placed(path, g, what, str(exc))
-            return
-        image, series_uid, lps = placed
-        try:
-            points = _points_for(kind, lps, g, image)
-        except ValueError as exc:
-            self._not_placed(path, g, what, f"its coordinates do not make a {kind}: {exc}")
-            return
-        plane = self._plane(kind, points, image, series_uid, g)
+        self._not_placed(path, g, what, first_problem)
+
+    def _add_measurement(self, g: _Group, path: Path, reader: str, shared: set[str], spec: MeasurementKind,
+                         what: str, points: np.ndarray, image: ImageGeometry | None, series_uid: str) -> None:
+        plane = self._plane(points, image, series_uid, g)
         finding_id = self._finding_for(g, shared)
-        stats = _stats(g, kind, series_uid, self.lookup)
+        stats = _stats(g, spec)
         try:
-            m = Measurement(kind=kind, points=[tuple(map(float, p)) for p in points], plane=plane,  # type: ignore[arg-type,misc]
-                            series_instance_uid=series_uid,
-                            sop_instance_uid=image.sop_instance_uid if image else None,
-                            frame_number=image.frame_number if image else None,
-                            slice_index=image.slice_index if image else None, label=g.label, reader=reader,
-                            finding_id=finding_id, stats=stats)
+            m = Measurement.model_validate({
+                "kind": spec.key, "points": [tuple(map(float, p)) for p in points], "plane": plane,
+                "series_instance_uid": series_uid, "sop_instance_uid": image.sop_instance_uid if image else None,
+                "frame_number": image.frame_number if image else None,
+                "slice_index": image.slice_index if image else None, "label": g.label, "reader": reader,
+                "finding_id": finding_id, "stats": stats})
         except ValueError as exc:
-            self._not_placed(path, g, what, f"not a valid {kind}: {exc}")
+            self._not_placed(path, g, what, f"not a valid {spec.name}: {exc}")
             return
         if self._duplicate(m):
             self.result.duplicates += 1
@@ -661,14 +715,14 @@ class _State:
                 image = None
         return image, series_uid, lps
 
-    def _plane(self, kind: str, points: np.ndarray, image: ImageGeometry | None, series_uid: str, g: _Group
+    def _plane(self, points: np.ndarray, image: ImageGeometry | None, series_uid: str, g: _Group
                ) -> MeasurementPlane:
         if image is not None:
             spec = PlaneSpec(origin=tuple(map(float, image.position)), x_dir=image.row_dir, y_dir=image.column_dir,
                              x_spacing=image.spacing[1], y_spacing=image.spacing[0], thickness=image.thickness)
             name = plane_name_from_orientation([*image.row_dir, *image.column_dir])
-            return MeasurementPlane(orientation=name, normal=tuple(map(float, image.normal)),  # type: ignore[arg-type]
-                                    geometry=spec)
+            return MeasurementPlane.model_validate({"orientation": name, "normal": _vec3(image.normal),
+                                                    "geometry": spec})
         # a reformat: the plane named in our own SRs, else the series' axis plane the points lie in
         imgs = self.lookup.by_series.get(series_uid, [])
         axes = []
@@ -687,16 +741,15 @@ class _State:
             d = pts[-1] - pts[0]
             d = d / (np.linalg.norm(d) or 1.0)
             normal = min(axes, key=lambda a: abs(float(np.dot(a, d))))
-        if normal is None:
-            normal = np.array([0.0, 0.0, 1.0])
+        n: np.ndarray = normal if normal is not None else np.array([0.0, 0.0, 1.0])
         if axes:  # snap to the series' axis plane it matches (reformats of a volume are axis planes)
-            best = max(axes, key=lambda a: abs(float(np.dot(a, normal))))
-            if abs(float(np.dot(best, normal))) > 0.9999:
-                normal = best * np.sign(np.dot(best, normal) or 1.0)
-        x = np.cross(normal, [0.0, 0.0, 1.0]) if abs(normal[2]) < 0.9 else np.cross(normal, [0.0, 1.0, 0.0])
-        y = np.cross(normal, x)
+            best = max(axes, key=lambda a: abs(float(np.dot(a, n))))
+            if abs(float(np.dot(best, n))) > 0.9999:
+                n = best * np.sign(np.dot(best, n) or 1.0)
+        x = np.cross(n, [0.0, 0.0, 1.0]) if abs(n[2]) < 0.9 else np.cross(n, [0.0, 1.0, 0.0])
+        y = np.cross(n, x)
         name = named if named in ("axial", "sagittal", "coronal", "oblique") else plane_name_from_orientation([*x, *y])
-        return MeasurementPlane(orientation=name, normal=tuple(map(float, normal / np.linalg.norm(normal))))  # type: ignore[arg-type]
+        return MeasurementPlane.model_validate({"orientation": name, "normal": _vec3(n / np.linalg.norm(n))})
 
     def _duplicate(self, m: Measurement) -> bool:
         pts = np.asarray(m.points)
@@ -739,128 +792,118 @@ class _Unplaceable(Exception):
     pass
 
 
-def _grade(c: tuple[str, str, str]) -> str | None:
-    return next((g for g, code in BILSKY_GRADE_CODES.items() if code.value == c[1]), None)
+_GRAPHIC_TYPES: tuple[GraphicType, ...] = get_args(GraphicType)
 
 
-def _kind_of(g: _Group) -> tuple[str | None, str]:
-    """(SpineCase kind or None, the tool or concept that decided it)."""
+def _sr_graphic(graphic_type: str, lps: np.ndarray) -> SrGraphic:
+    """A graphic (already in LPS mm) for a kind's :meth:`points_from_sr`; ValueError for a graphic type SR
+    coordinates do not have."""
+    kind = next((t for t in _GRAPHIC_TYPES if t == graphic_type), None)
+    if kind is None:
+        raise ValueError(f"unknown graphic type {graphic_type!r}")
+    return SrGraphic(kind, lps)
+
+
+def _is_any(item_code: tuple[str, str, str], concepts: Iterable[Any]) -> bool:
+    return any(_is(item_code, c) for c in concepts)
+
+
+def _key_concepts(spec: MeasurementKind) -> list[Code]:
+    """The concepts of the values that carry a kind's coordinates: an ROI's first coded value (its area),
+    every coded value of other kinds."""
+    coded = [v.sr_concept for v in spec.value_specs if v.in_sr and v.sr_concept is not None]
+    return coded[:1] if spec.has_area else coded
+
+
+def _fits_concepts(spec: MeasurementKind, g: _Group) -> bool:
+    key = _key_concepts(spec)
+    return bool(key) and all(any(_is(n.concept, c) for n in g.nums) for c in key)
+
+
+def _kinds_of(g: _Group) -> tuple[list[MeasurementKind], str]:
+    """The kinds a measurement group may be, most likely first, and the tool or concept that decided it.
+    A Tracking Identifier naming a tool decides (``:SpineCase:<key>`` names the kind among those sharing
+    the tool; else the kind whose value concepts the group has, else the one that does not share); without
+    one, the kinds whose value concepts the group has (most concepts first), then every other kind (their
+    :meth:`~imaging.measurement_kinds.MeasurementKind.points_from_sr` tells which fits the graphics)."""
+    kinds = registered_kinds()
     ident = g.tracking_identifier
+    if ident.startswith(_OWN_PREFIX):
+        key = ident[len(_OWN_PREFIX):].split(":")[0]
+        return [k for k in kinds if k.key == key], key
     for prefix in _TOOL_PREFIXES:
-        if ident.startswith(prefix):
-            rest = ident[len(prefix):]
-            m = re.search(r":SpineCase:([a-z_]+)", rest)
-            if m and m.group(1) in SR_KINDS:
-                return m.group(1), rest.split(":")[0]
-            tool = rest.split(":")[0]
-            sub = rest.split(":")[1] if ":" in rest else ""
-            kind = _TOOL_KINDS.get(sub) or _TOOL_KINDS.get(tool)
-            if kind == "length" and any(n.concept[1] == "121207" for n in g.nums):
-                kind = "cc_extent"
-            return kind, tool
-    names = {n.concept[1] for n in g.nums}
-    graphics = [gr for n in g.nums for gr in n.graphics] + g.graphics
-    types = {gr.graphic_type for gr in graphics}
-    if {"103339001", "103340004"} <= names:
-        return "bidirectional", "Long/Short Axis"
-    if "121207" in names:
-        return "cc_extent", "Height"
-    if "285285000" in names:
-        return "cobb", "Cobb angle"
-    if "1483009" in names:
-        return "angle", "Angle"
-    if "410668003" in names:
-        return "length", "Length"
-    if "ELLIPSE" in types:
-        return "ellipse_roi", "Ellipse"
-    if types & {"POLYGON", "POLYLINE"} and graphics:
-        return "polygon_roi", "Polygon"
-    if "POINT" in types:
-        return "probe", "Point"
-    return None, ""
+        if not ident.startswith(prefix):
+            continue
+        rest = ident[len(prefix):]
+        tool = rest.split(":")[0]
+        named = re.search(r":SpineCase:([a-z0-9_]+)", rest)
+        if named:
+            own = [k for k in kinds if k.key == named.group(1)]
+            if own:
+                return own, tool
+        for name in dict.fromkeys([*rest.split(":")[1:2], tool]):  # legacy "<tool>:<subtool>" names too
+            same_tool = [k for k in kinds if name and (k.ohif_tool == name or name in k.ohif_tool_aliases)]
+            if same_tool:
+                best = sorted(same_tool, key=lambda k: (not _fits_concepts(k, g), k.ohif_tool_shared))
+                return best[:1], name
+        return [], tool
+    if not (any(n.graphics for n in g.nums) or g.graphics):
+        return [], ""
+    fitting = sorted((k for k in kinds if _fits_concepts(k, g)), key=lambda k: -len(_key_concepts(k)))
+    rest_kinds = [k for k in kinds if k not in fitting]
+    decided = fitting[0].name if fitting else "graphic"
+    return [*fitting, *rest_kinds], decided
 
 
-def _graphics_for(g: _Group, spec: Any) -> list[_Graphic]:
-    """The graphics that define the measurement, in the order the kind needs them."""
-    if spec.kind == "bidirectional":
-        by_concept = {n.concept[1]: n for n in g.nums}
-        out = []
-        for code_value in ("103339001", "103340004"):  # long axis, short axis
-            n = by_concept.get(code_value)
-            if n is not None and n.graphics:
-                out.append(n.graphics[0])
-        return out
+def _graphics_for(g: _Group, spec: MeasurementKind) -> list[_Graphic]:
+    """The graphics that define a measurement of ``spec``'s kind, in the order its values are coded: those
+    of the values with its concepts (e.g. a bidirectional's long then short axis), else the first value's
+    that has any, else the group's own region (TID 1410)."""
+    matched: list[_Graphic] = []
+    if not spec.has_area:
+        for concept in _key_concepts(spec):
+            n = next((n for n in g.nums if _is(n.concept, concept) and n.graphics), None)
+            if n is not None:
+                matched.extend(n.graphics)
+    if matched:
+        return matched
     for n in g.nums:
         if n.graphics:
             return n.graphics
     return g.graphics[:1]
 
 
-def _points_for(kind: str, lps: list[np.ndarray], g: _Group, image: ImageGeometry | None) -> np.ndarray:
-    pts = np.vstack(lps)
-    if kind in ("length", "cc_extent"):
-        if len(pts) < 2:
-            raise ValueError("fewer than 2 points")
-        return pts[:2]
-    if kind == "bidirectional":
-        if len(pts) != 4:
-            raise ValueError(f"{len(pts)} points, not the 4 of two axes")
-        return pts
-    if kind == "probe":
-        return pts[:1]
-    if kind == "angle":
-        if len(pts) == 4 and np.linalg.norm(pts[1] - pts[2]) <= MATCH_MM:
-            return np.array([pts[0], pts[1], pts[3]])
-        if len(pts) == 3:
-            return pts
-        raise ValueError(f"{len(pts)} points")
-    if kind == "cobb":
-        if len(pts) != 4:
-            raise ValueError(f"{len(pts)} points, not two lines")
-        return pts
-    if kind == "ellipse_roi":
-        graphic = next((gr for n in g.nums for gr in n.graphics), None) or (g.graphics[0] if g.graphics else None)
-        gtype = graphic.graphic_type if graphic else "ELLIPSE"
-        if gtype == "CIRCLE" and len(pts) == 2:
-            centre, edge = pts
-            normal = image.normal if image is not None else np.array([0.0, 0.0, 1.0])
-            r = edge - centre
-            return np.array([centre, edge, centre + np.cross(normal, r)])
-        if len(pts) != 4:
-            raise ValueError(f"{len(pts)} points, not an ellipse's 4 axis ends")
-        centre = (pts[0] + pts[1]) / 2
-        return np.array([centre, pts[1], pts[3]])
-    # polygon / freehand: an outline (closed: the first point repeated at the end)
-    if len(pts) >= 2 and np.linalg.norm(pts[0] - pts[-1]) <= MATCH_MM:
-        pts = pts[:-1]
-    if len(pts) < 3:
-        raise ValueError(f"{len(pts)} points")
-    return pts
+_STAT_NAMES = {"373098007": "mean", "386136009": "sd", "255605001": "min", "56851009": "max"}
+"""SNOMED CT derivation (or concept) codes of ROI statistics (Mean, SD, Minimum, Maximum) -> value names."""
+_STAT_MEANINGS = {"mean": "mean", "standard deviation": "sd", "minimum": "min", "maximum": "max"}
 
 
-def _stats(g: _Group, kind: str, series_uid: str, lookup: SeriesLookup) -> RoiStatsCache | None:
-    if kind not in ("ellipse_roi", "polygon_roi", "freehand_roi", "probe"):
+def _stats(g: _Group, spec: MeasurementKind) -> RoiStatsCache | None:
+    """The voxel statistics a group records, for kinds that have them (``voxel_stats`` "region": mean, SD,
+    min, max, voxel count; "point": the value under the point)."""
+    if spec.voxel_stats == "none":
         return None
+    derived = {v.sr_derivation.value: v.name for v in spec.value_specs if v.sr_derivation is not None}
+    counts = [v.sr_concept for v in spec.value_specs if v.dimension == "count" and v.sr_concept is not None]
     values: dict[str, float] = {}
     unit = ""
     count = 0
     for n in g.nums:
         if n.value is None:
             continue
-        if n.concept[1] == VOXEL_COUNT_CONCEPT.value and n.concept[0] == LOCAL_SCHEME:
+        if _is_any(n.concept, counts):
             count = int(round(n.value))
             continue
-        key = _STAT_NAMES.get(n.derivation[1]) if n.derivation else None
+        key = (derived.get(n.derivation[1]) or _STAT_NAMES.get(n.derivation[1])) if n.derivation else None
         key = key or _STAT_NAMES.get(n.concept[1]) or _STAT_MEANINGS.get(n.concept[2].lower())
-        if kind == "probe" and n.concept[1] in ("112031", "110852"):
+        if spec.voxel_stats == "point" and _is_any(n.concept, INTENSITY_CONCEPTS.values()):
             key = "mean"
         if key:
             values[key] = n.value
             unit = "HU" if n.unit in ("[hnsf'U]", "HU") else unit
     if "mean" not in values:
         return None
-    if kind == "probe":
+    if spec.voxel_stats == "point":
         return RoiStatsCache(mean=values["mean"], sd=0.0, min=values["mean"], max=values["mean"], count=1, unit=unit)
     return RoiStatsCache(mean=values.get("mean"), sd=values.get("sd"), min=values.get("min"), max=values.get("max"),
                          count=count, unit=unit)
-

@@ -487,7 +487,7 @@ def _csv(text: str, deid_cases: dict[str, tuple[Case, Path]], loaded: list[tuple
         return text
     header = tuple(rows[0])
     case_ids = {r[0] for r in rows[1:] if r}
-    if header in (ec.MEASUREMENT_COLUMNS, ec.FINDING_COLUMNS) and len(case_ids) <= 1:
+    if header in (ec.MEASUREMENT_COLUMNS, ec.finding_columns()) and len(case_ids) <= 1:
         cid = next(iter(case_ids), None)
         match = deid_cases.get(cid) if cid is not None else (next(iter(deid_cases.values()))
                                                                if len(deid_cases) == 1 else None)
@@ -495,7 +495,7 @@ def _csv(text: str, deid_cases: dict[str, tuple[Case, Path]], loaded: list[tuple
             deid = match[0]
             if header == ec.MEASUREMENT_COLUMNS:
                 return ec.rows_to_csv(ec.measurement_rows(deid), ec.MEASUREMENT_COLUMNS)
-            return ec.rows_to_csv(ec.finding_rows(deid), ec.FINDING_COLUMNS)
+            return ec.rows_to_csv(ec.finding_rows(deid), ec.finding_columns())
     # Generic: one patient in the run gives the date shift; otherwise dates are not kept.
     shift = next(iter(patients.values())).shift if len(patients) == 1 else None
     saved = scrubber.dates

@@ -2,8 +2,9 @@
 
 Everything the program knows about one sort of measurement lives in one :class:`MeasurementKind` object: the
 points it needs and what they mean, the values it gives (names, units, SR concepts), how a tool places its
-points, its handles and what dragging one does, the lines it is drawn with (LPS, Qt-free), its toolbar icon
-(a few primitives in a 20 x 20 box), how its values are written as text, in the CSV and in the DICOM SR. The
+points, its handles and what dragging one does, the lines it is drawn with (LPS, Qt-free; the viewer's
+overlay and the key images both draw them), its toolbar icon (a few primitives in a 20 x 20 box), how its
+values are written as text, in the CSV and in the DICOM SR (and read back from an SR, also one OHIF wrote). The
 model (:class:`imaging.case.model.Measurement`), the editing geometry (:mod:`imaging.measure_edit`), the
 viewer's tools, overlay and list panel (``widgets/``) and the exports read the spec; none of them lists the
 kinds. A new kind is one module that subclasses :class:`MeasurementKind` and registers one instance::
@@ -46,8 +47,10 @@ if TYPE_CHECKING:  # pragma: no cover - the model imports this module
 
 __all__ = [
     "BUILTIN_ORDER",
+    "CORNERSTONE_TRACKING_PREFIX",
     "ICON_BOX",
     "Dimension",
+    "GraphicType",
     "IconArc",
     "IconCurve",
     "IconEllipse",
@@ -82,9 +85,10 @@ HU or arbitrary units, count voxels, ratio 1)."""
 class ValueSpec:
     """One value a kind gives (:class:`imaging.measure.MeasuredValue` ``name``): what it measures, its
     title, and how the DICOM SR codes it. ``sr_concept`` None on an ``intensity`` value means "the image
-    intensity concept" (Attenuation Coefficient in HU on CT, a local Image intensity concept otherwise);
+    intensity concept" (DCM Attenuation Coefficient in HU on CT, DCM MR signal intensity otherwise);
     ``sr_derivation`` is the statistic (Mean, SD...) of such a value; ``in_sr`` False leaves it out of the
-    SR (it is in the CSV)."""
+    SR (it is in the CSV). The CSV names a value ``measurement_type`` = the kind's key, ``value_name`` =
+    ``name``."""
 
     name: str
     dimension: Dimension
@@ -117,13 +121,22 @@ class KindDrawing:
     marker: np.ndarray | None = None
 
 
+GraphicType = Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "CIRCLE"]
+
+
 @dataclass(frozen=True)
 class SrGraphic:
     """A SCOORD3D graphic of the DICOM SR: its graphic type and its (N, 3) LPS points (frame of reference
-    of the measurement's series)."""
+    of the measurement's series). SpineCase writes POINT, POLYLINE and ELLIPSE; reading an SR another
+    program wrote may also give MULTIPOINT, POLYGON or CIRCLE (centre, then a point on the circle)."""
 
-    graphic_type: Literal["POINT", "POLYLINE", "POLYGON", "ELLIPSE"]
+    graphic_type: GraphicType
     points: np.ndarray
+
+
+CORNERSTONE_TRACKING_PREFIX = "Cornerstone3DTools@^0.1.0"
+"""The start of the SR Tracking Identifier by which Cornerstone3D (OHIF 3) recognises its tools
+(``Cornerstone3DTools@^0.1.0:Length``): OHIF re-hydrates a group into the tool its identifier names."""
 
 
 # -- icons: a few primitives in a 20 x 20 box, x right, y down; drawn with round caps, no fill ------------
@@ -211,8 +224,12 @@ class MeasurementKind:
         ``voxel_stats``: "none", "region" (statistics of the pixels inside :meth:`outline`; ``region_shape``
         chooses the mask rule) or "point" (the voxel value under the single point).
     Exports
-        :meth:`csv_measurement_type`; :meth:`sr_region` (a planar ROI: TID 1410 with that region) or
-        :meth:`sr_coordinates` (TID 1501 / TID 300: the SCOORD3D of each value); ``sr_tracking_name``.
+        CSV: one row per value, ``measurement_type`` the key and ``value_name`` the value's name. DICOM SR
+        (one TID 1501 group per measurement, read by OHIF, 3D Slicer and SpineCase): :meth:`sr_values`
+        (the coded values), :meth:`sr_region` (a planar ROI: its outline, under its first value) or
+        :meth:`sr_coordinates` (the SCOORD3D of each value), :attr:`sr_tracking_identifier` (from
+        ``ohif_tool``, ``ohif_tool_shared``), ``lesion_measurement``; reading back: ``ohif_tool_aliases``,
+        :meth:`points_from_sr`.
     """
 
     key: ClassVar[str] = ""
@@ -231,6 +248,18 @@ class MeasurementKind:
     region_shape: ClassVar[Literal["ellipse", "polygon"]] = "polygon"
     handle_display: ClassVar[Literal["always", "on_focus", "never"]] = "always"
     label_anchor: ClassVar[Literal["handles", "outline", "marker"]] = "handles"
+    ohif_tool: ClassVar[str] = ""
+    """The Cornerstone3D (OHIF) tool that draws this kind ("Length", "EllipticalROI"...; "" for none): the
+    SR's Tracking Identifier names it, so OHIF re-hydrates the measurement into that tool."""
+    ohif_tool_shared: ClassVar[bool] = False
+    """Another kind is drawn with the same tool (the CC extent with Length, polygon with freehand ROI): the
+    Tracking Identifier then ends in ``:SpineCase:<key>``, which OHIF ignores and SpineCase reads back as
+    this kind. The kind that does not share is what the bare tool name reads back as."""
+    ohif_tool_aliases: ClassVar[tuple[str, ...]] = ()
+    """Other Cornerstone3D tools whose SR groups are read as this kind (CircleROI as an ellipse ROI...)."""
+    lesion_measurement: ClassVar[bool] = True
+    """Whether a measurement of this kind, in a finding, measures the lesion (its SR group is typed Finding
+    = Neoplasm); False for kinds that measure alignment or a voxel value (angle, Cobb angle, probe)."""
 
     # -- identity ------------------------------------------------------------------------------------------
     @property
@@ -341,18 +370,18 @@ class MeasurementKind:
         return np.asarray(points, dtype=np.float64).reshape(-1, 3)
 
     # -- exports ---------------------------------------------------------------------------------------------
-    def csv_measurement_type(self, value_name: str) -> str:
-        """The CSV's ``measurement_type`` of a value: the key alone for the kind's own value (``length``),
-        else ``key.value`` (``bidirectional.long_axis``)."""
-        return self.key if value_name == self.key else f"{self.key}.{value_name}"
-
     @property
-    def sr_tracking_name(self) -> str:
-        """The start of the SR tracking identifier ("<name>: <label>")."""
-        return self.key
+    def sr_tracking_identifier(self) -> str:
+        """The SR Tracking Identifier of this kind's groups: ``Cornerstone3DTools@^0.1.0:<ohif_tool>`` (with
+        ``:SpineCase:<key>`` when the tool is shared), ``SpineCase:<key>`` for a kind OHIF has no tool for."""
+        if not self.ohif_tool:
+            return f"SpineCase:{self.key}"
+        return f"{CORNERSTONE_TRACKING_PREFIX}:{self.ohif_tool}" + (f":SpineCase:{self.key}" if self.ohif_tool_shared
+                                                                    else "")
 
     def sr_region(self, points: Points) -> SrGraphic | None:
-        """For a planar ROI (SR TID 1410), its region; None for other kinds (TID 1501 with TID 300)."""
+        """For a planar ROI, its outline as one SR graphic (the SR writes it under the ROI's first value, as
+        Cornerstone3D writes ROIs); None for other kinds (their values carry :meth:`sr_coordinates`)."""
         return None
 
     def sr_coordinates(self, value_name: str, points: Points) -> list[SrGraphic]:
@@ -368,6 +397,20 @@ class MeasurementKind:
             if spec is not None and spec.in_sr:
                 out.append((spec, v))
         return out
+
+    def points_from_sr(self, graphics: Sequence[SrGraphic], normal: PointLike | None = None) -> np.ndarray:
+        """The measurement's LPS points from the SR graphics that define it (the inverse of
+        :meth:`sr_coordinates` / :meth:`sr_region`): the graphics of its coded values in :attr:`value_specs`
+        order, or a region's outline -- as SpineCase, OHIF or another program wrote them. ``normal`` is the
+        unit normal of the image they are on, when known. Default: the points of every graphic in order.
+        ValueError when they do not make a measurement of this kind."""
+        if any(g.graphic_type not in ("POINT", "MULTIPOINT", "POLYLINE", "POLYGON") for g in graphics):
+            raise ValueError(f"a {self.name} is not drawn with {', '.join(g.graphic_type for g in graphics)}")
+        if not graphics:
+            raise ValueError("no coordinates")
+        pts = np.vstack([np.asarray(g.points, dtype=np.float64).reshape(-1, 3) for g in graphics])
+        self.check_points(pts)
+        return pts
 
 
 # -- the registry -------------------------------------------------------------------------------------------

@@ -15,8 +15,7 @@ from imaging.measurement_kinds import MeasurementKind, Points, ValueSpec
 if TYPE_CHECKING:  # pragma: no cover
     from imaging.case.model import Measurement
 
-#: The SR concept of a craniocaudal extent and of a voxel count (no standard code known to us).
-CC_EXTENT_CONCEPT = local_code("CCEXTENT", "Craniocaudal extent")
+#: The SR concept of a voxel count (no standard code known to us).
 VOXEL_COUNT_CONCEPT = local_code("VOXELCOUNT", "Number of voxels in region")
 
 #: The values of the voxel statistics of a region (imaging.measure.RoiStats.values()).

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydicom.sr.codedict import codes
 
 from imaging import measure
@@ -12,7 +13,9 @@ from imaging.measurement_kinds import (
     IconArc,
     IconPolyline,
     MeasurementKind,
+    PointLike,
     Points,
+    SrGraphic,
     ValueSpec,
     register_kind,
 )
@@ -32,6 +35,8 @@ class AngleKind(MeasurementKind):
     point_meaning = "[arm 1 end, vertex, arm 2 end]"
     value_specs = (ValueSpec("angle", "angle", "Angle", sr_concept=codes.SCT.Angle),)
     icon = (IconPolyline(((16, 4), (4, 16), (17, 16))), IconArc(-1, 11, 10, 10, 0, 45))
+    ohif_tool = "Angle"
+    lesion_measurement = False
 
     def values(self, m: Measurement) -> list[measure.MeasuredValue]:
         p = points_of(m)
@@ -45,6 +50,19 @@ class AngleKind(MeasurementKind):
                                  or measure.distance(points[1], points[2]) == 0):
             return "An angle needs two arms of non-zero length."
         return super().drawing_problem(points, spacing_known)
+
+
+    def sr_coordinates(self, value_name: str, points: Points) -> list[SrGraphic]:
+        p = np.asarray(points, dtype=np.float64)
+        return [SrGraphic("POLYLINE", np.array([p[0], p[1], p[1], p[2]]))]  # Cornerstone3D's Angle: [a, v, v, b]
+
+    def points_from_sr(self, graphics: Sequence[SrGraphic], normal: PointLike | None = None) -> np.ndarray:
+        pts = super().points_from_sr(graphics, normal) if len(np.vstack([g.points for g in graphics])) == 3 else \
+            np.vstack([np.asarray(g.points, dtype=np.float64).reshape(-1, 3) for g in graphics])
+        if len(pts) == 4 and np.linalg.norm(pts[1] - pts[2]) <= 1e-3:  # [a, v, v, b]
+            pts = np.array([pts[0], pts[1], pts[3]])
+        self.check_points(pts)
+        return pts
 
 
 ANGLE = register_kind(AngleKind())

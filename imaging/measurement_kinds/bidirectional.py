@@ -9,6 +9,7 @@ import numpy as np
 from pydicom.sr.codedict import codes
 
 from imaging import measure
+from imaging.coding import Code
 from imaging.measure_edit import edit_bidirectional, short_axis_for
 from imaging.measurement_kinds import (
     IconPolyline,
@@ -38,9 +39,14 @@ class BidirectionalKind(MeasurementKind):
     point_count = (4, 4)
     placed_points = 2
     point_meaning = "[long axis start, long axis end, short axis start, short axis end]"
-    value_specs = (ValueSpec("long_axis", "length", "Long axis", sr_concept=codes.SCT.LongAxis),
-                   ValueSpec("short_axis", "length", "Short axis", sr_concept=codes.SCT.ShortAxis))
+    # Cornerstone3D finds the axes by the exact code meanings "Long Axis" / "Short Axis" (pydicom's dictionary
+    # spells them "Long axis"): the same SNOMED CT codes with Cornerstone's spelling.
+    value_specs = (ValueSpec("long_axis", "length", "Long axis",
+                             sr_concept=Code(codes.SCT.LongAxis.value, "SCT", "Long Axis")),
+                   ValueSpec("short_axis", "length", "Short axis",
+                             sr_concept=Code(codes.SCT.ShortAxis.value, "SCT", "Short Axis")))
     icon = (IconPolyline(((3, 15), (17, 5))), IconPolyline(((7.4, 6.4), (12.6, 13.6))))
+    ohif_tool = "Bidirectional"
 
     def values(self, m: Measurement) -> list[measure.MeasuredValue]:
         p = points_of(m)

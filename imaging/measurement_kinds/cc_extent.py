@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydicom.sr.codedict import codes
 
 from imaging import measure
 from imaging.measurement_kinds import (
@@ -17,7 +18,7 @@ from imaging.measurement_kinds import (
     ValueSpec,
     register_kind,
 )
-from imaging.measurement_kinds._shared import CC_EXTENT_CONCEPT, points_of, zero_length_problem
+from imaging.measurement_kinds._shared import points_of, zero_length_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from imaging.case.model import Measurement
@@ -32,10 +33,13 @@ class CcExtentKind(MeasurementKind):
                "inferior end; the value is the extent along the patient's long axis")
     point_count = (2, 2)
     point_meaning = "[superior or inferior end, other end]"
-    value_specs = (ValueSpec("cc_extent", "length", "CC", sr_concept=CC_EXTENT_CONCEPT),
+    # DCM 121207 "Height" (CID 7470 linear measurements): the extent along the patient's long axis
+    value_specs = (ValueSpec("cc_extent", "length", "CC", sr_concept=codes.DCM.Height),
                    ValueSpec("length", "length", "Length", in_sr=False))
     orientations = ("sagittal", "coronal")
     icon = (IconPolyline(((10, 3), (10, 17))), IconPolyline(((6, 3), (14, 3))), IconPolyline(((6, 17), (14, 17))))
+    ohif_tool = "Length"  # OHIF shows it as a length; SpineCase reads it back as the CC extent
+    ohif_tool_shared = True
 
     def values(self, m: Measurement) -> list[measure.MeasuredValue]:
         p = points_of(m)

@@ -38,6 +38,8 @@ class CobbKind(MeasurementKind):
     value_specs = (ValueSpec("cobb_angle", "angle", "Cobb angle", sr_concept=codes.SCT.CobbAngle),)
     icon = (IconPolyline(((3, 6), (15, 3))), IconPolyline(((5, 17), (17, 13))),
             IconPolyline(((9, 4.5), (11, 15)), dotted=True))
+    ohif_tool = "CobbAngle"
+    lesion_measurement = False
 
     def values(self, m: Measurement) -> list[measure.MeasuredValue]:
         p = points_of(m)
@@ -68,8 +70,7 @@ class CobbKind(MeasurementKind):
         return KindDrawing(tuple(strokes), tuple(pts))
 
     def sr_coordinates(self, value_name: str, points: Points) -> list[SrGraphic]:
-        pts = np.asarray(points, dtype=np.float64)
-        return [SrGraphic("POLYLINE", pts[0:2]), SrGraphic("POLYLINE", pts[2:4])]
+        return [SrGraphic("POLYLINE", np.asarray(points, dtype=np.float64)[:4])]  # Cornerstone3D: both lines in one
 
 
 COBB = register_kind(CobbKind())

@@ -40,6 +40,8 @@ class EllipseRoiKind(RegionKind):
     region_shape = "ellipse"
     handle_display = "on_focus"
     icon = (IconEllipse(10, 10, 7.5, 5),)
+    ohif_tool = "EllipticalROI"
+    ohif_tool_aliases = ("CircleROI",)
 
     def area(self, points: Points) -> float:
         return measure.ellipse_area(points[0], points[1], points[2])
@@ -88,6 +90,20 @@ class EllipseRoiKind(RegionKind):
         if np.linalg.norm(b) > np.linalg.norm(a):
             a, b = b, a
         return SrGraphic("ELLIPSE", np.array([c - a, c + a, c - b, c + b]))  # major axis ends, then minor
+
+    def points_from_sr(self, graphics: Sequence[SrGraphic], normal: PointLike | None = None) -> np.ndarray:
+        g = graphics[0] if graphics else None
+        pts = np.asarray(g.points, dtype=np.float64).reshape(-1, 3) if g is not None else np.zeros((0, 3))
+        if g is not None and g.graphic_type == "CIRCLE" and len(pts) == 2:  # centre, a point on the circle
+            centre, edge = pts
+            n = np.asarray(normal if normal is not None else (0.0, 0.0, 1.0), dtype=np.float64)
+            out = np.array([centre, edge, centre + np.cross(n / np.linalg.norm(n), edge - centre)])
+        elif g is not None and g.graphic_type == "ELLIPSE" and len(pts) == 4:  # major axis ends, minor axis ends
+            out = np.array([(pts[0] + pts[1]) / 2, pts[1], pts[3]])
+        else:
+            raise ValueError("an ellipse ROI is an ELLIPSE of 4 axis ends (or a CIRCLE)")
+        self.check_points(out)
+        return out
 
 
 ELLIPSE_ROI = register_kind(EllipseRoiKind())

@@ -26,6 +26,7 @@ class LengthKind(MeasurementKind):
     value_specs = (ValueSpec("length", "length", "Length", sr_concept=codes.SCT.Length),)
     icon = (IconPolyline(((4, 16), (16, 4))), IconPolyline(((2.6, 14.6), (5.4, 17.4))),
             IconPolyline(((14.6, 2.6), (17.4, 5.4))))
+    ohif_tool = "Length"
 
     def values(self, m: Measurement) -> list[measure.MeasuredValue]:
         p = points_of(m)

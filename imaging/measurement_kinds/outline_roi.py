@@ -3,6 +3,8 @@ of the pixels inside."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from imaging import measure
@@ -43,8 +45,18 @@ class OutlineRoiKind(RegionKind):
         return KindDrawing(tuple(strokes), tuple(self.handles(pts)))
 
     def sr_region(self, points: Points) -> SrGraphic:
+        # A POLYLINE closed by repeating the first point, as Cornerstone3D writes (and reads) planar contours
         pts = np.asarray(points, dtype=np.float64)
-        return SrGraphic("POLYGON", np.vstack([pts, pts[:1]]))  # closed: the first point repeated
+        return SrGraphic("POLYLINE", np.vstack([pts, pts[:1]]))
+
+    def points_from_sr(self, graphics: Sequence[SrGraphic], normal: PointLike | None = None) -> np.ndarray:
+        if len(graphics) != 1 or graphics[0].graphic_type not in ("POLYLINE", "POLYGON"):
+            raise ValueError(f"a {self.name} is one POLYLINE or POLYGON")
+        pts = np.asarray(graphics[0].points, dtype=np.float64).reshape(-1, 3)
+        if len(pts) >= 2 and np.linalg.norm(pts[0] - pts[-1]) <= 1e-3:  # closed: the first point repeated
+            pts = pts[:-1]
+        self.check_points(pts)
+        return pts
 
 
 class PolygonRoiKind(OutlineRoiKind):
@@ -56,6 +68,9 @@ class PolygonRoiKind(OutlineRoiKind):
                "it; Backspace removes the last vertex")
     gesture = "polygon"
     handle_display = "on_focus"
+    ohif_tool = "PlanarFreehandROI"  # OHIF has no polygon tool: its freehand contour shows the outline
+    ohif_tool_shared = True
+    ohif_tool_aliases = ("RectangleROI",)
     icon = (IconPolyline(((4, 14), (6, 4), (15, 6), (17, 15), (10, 17)), closed=True, vertex_dots=True),)
 
 
@@ -66,6 +81,8 @@ class FreehandRoiKind(OutlineRoiKind):
     shortcut = "F"
     tooltip = "Freehand ROI (F): press and drag around the region; releasing closes the outline"
     gesture = "freehand"
+    ohif_tool = "PlanarFreehandROI"
+    ohif_tool_aliases = ("SplineROI", "LivewireContour")
     icon = (IconCurve((5, 12), (((2, 5), (10, 1), (13, 5)), ((16, 8), (19, 10), (16, 15)),
                                 ((13, 19), (7, 17), (5, 12)))),)
 

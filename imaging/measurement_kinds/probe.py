@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,6 +13,7 @@ from imaging.measurement_kinds import (
     IconPolyline,
     KindDrawing,
     MeasurementKind,
+    PointLike,
     Points,
     SrGraphic,
     ValueSpec,
@@ -35,6 +36,8 @@ class ProbeKind(MeasurementKind):
     voxel_stats = "point"
     handle_display = "never"
     label_anchor = "marker"
+    ohif_tool = "Probe"
+    lesion_measurement = False
     icon = (IconEllipse(10, 10, 4, 4), IconPolyline(((10, 4.5), (10, 1.5))), IconPolyline(((10, 15.5), (10, 18.5))),
             IconPolyline(((4.5, 10), (1.5, 10))), IconPolyline(((15.5, 10), (18.5, 10))))
 
@@ -57,6 +60,11 @@ class ProbeKind(MeasurementKind):
 
     def sr_coordinates(self, value_name: str, points: Points) -> list[SrGraphic]:
         return [SrGraphic("POINT", np.asarray(points, dtype=np.float64).reshape(-1, 3)[:1])]
+
+    def points_from_sr(self, graphics: Sequence[SrGraphic], normal: PointLike | None = None) -> np.ndarray:
+        if not graphics or graphics[0].graphic_type not in ("POINT", "MULTIPOINT"):
+            raise ValueError("a probe is one POINT")
+        return np.asarray(graphics[0].points, dtype=np.float64).reshape(-1, 3)[:1]
 
 
 PROBE = register_kind(ProbeKind())

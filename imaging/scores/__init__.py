@@ -1,13 +1,13 @@
 """Scores and grades: one spec per assessment, per finding or per case, registered by its key (Qt-free).
 
 A score spec says what the reader answers (a pydantic model of the answers), where the answers are stored,
-what the result is (a total and its category, or a grade), which published source defines it, and how the
-exports write it (CSV columns, SR items). The built-in scores are the Bilsky ESCC grade and SINS, per
-finding (:mod:`imaging.scores.bilsky`, :mod:`imaging.scores.sins`); their answers keep their own fields of
-:class:`~imaging.case.model.Finding` (``bilsky``, ``sins``). A score registered later stores its answers as an
-:class:`~imaging.case.model.Assessment` in ``Finding.assessments`` or, for a case-level score such as
-Tokuhashi's, in ``Case.assessments`` -- so a new score is one module and one registry entry, with no schema
-change::
+what the result is (a total and its category, or a grade), which published source defines it, how the
+exports write it (CSV columns, SR items) and how an SR import reads it back. The built-in scores are the
+Bilsky ESCC grade and SINS, per finding (:mod:`imaging.scores.bilsky`, :mod:`imaging.scores.sins`); their
+answers keep their own fields of :class:`~imaging.case.model.Finding` (``bilsky``, ``sins``). A score
+registered later stores its answers as an :class:`~imaging.case.model.Assessment` in ``Finding.assessments``
+or, for a case-level score such as Tokuhashi's, in ``Case.assessments`` -- so a new score is one module and
+one registry entry, with no schema change::
 
     from imaging.scores import ScoreResult, ScoreSpec, Source, register_score
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -46,7 +46,9 @@ __all__ = [
     "ScoreSpec",
     "Source",
     "SrCoded",
+    "SrItem",
     "SrNumeric",
+    "SrText",
     "answers_of",
     "register_score",
     "registered_scores",
@@ -116,6 +118,20 @@ class SrCoded:
     value: Code
 
 
+@dataclass(frozen=True)
+class SrText:
+    """A text SR item: concept and text."""
+
+    concept: Code
+    value: str
+
+
+SrItem = SrNumeric | SrCoded | SrText
+"""What a score writes to (and reads from) the DICOM SR. A finding score's items go into its finding's
+measurement group; a case-level score's into the report's Derived Imaging Measurements (numbers) and
+Qualitative Evaluations (codes, text) containers."""
+
+
 class ScoreSpec:
     """The spec of one score or grade. Subclass it, set the class attributes, implement :meth:`result`, then
     :func:`register_score` an instance.
@@ -123,7 +139,8 @@ class ScoreSpec:
     ``key`` (lower case, unique), ``name`` ("SINS"), ``full_name``, ``scope`` ("finding" or "case"),
     ``answers_model`` (a pydantic model; every field optional, so a partly answered score can be stored),
     ``source``, ``stored_in`` (the built-in scores' own field on the finding; None: an :class:`Assessment` in
-    the owner's ``assessments``), ``csv_columns``.
+    the owner's ``assessments``), ``csv_columns`` (in the findings CSV: a finding score's per finding, a
+    case-level score's on every row), :meth:`sr_items` and :meth:`answers_from_sr`.
     """
 
     key: ClassVar[str] = ""
@@ -152,9 +169,15 @@ class ScoreSpec:
         return [self.answers_model.model_fields[name].title or name.replace("_", " ").capitalize()
                 for name in self.answers_model.model_fields if getattr(answers, name, None) is None]
 
-    def sr_items(self, answers: Any, result: ScoreResult | None) -> list[SrNumeric | SrCoded]:
+    def sr_items(self, answers: Any, result: ScoreResult | None) -> list[SrItem]:
         """What the DICOM SR records of this score (default: nothing)."""
         return []
+
+    def answers_from_sr(self, items: Sequence[SrItem]) -> BaseModel | None:
+        """The answers an SR's items hold (the items of one finding's group, as :meth:`sr_items` writes
+        them; others may be among them), or None when they hold none of this score (default: None -- the
+        score is not read back from SRs)."""
+        return None
 
 
 # -- reading and writing answers ---------------------------------------------------------------------------
