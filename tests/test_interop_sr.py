@@ -15,10 +15,10 @@ from imaging.case.export_sr import uid_from_id, write_sr
 from imaging.case.model import Case, Measurement
 from imaging.case.sources import series_headers
 from imaging.case.sr_codes import FINDING_SITE_CODES, LATERALITY_CODES
-from imaging.measurement_kinds import CORNERSTONE_TRACKING_PREFIX as CS3D_TAG
-from imaging.measurement_kinds import kind_spec
 from imaging.case.sr_import import SeriesLookup, SrImportError, import_sr
 from imaging.case.store import load_case
+from imaging.measurement_kinds import CORNERSTONE_TRACKING_PREFIX as CS3D_TAG
+from imaging.measurement_kinds import kind_spec
 from tests.interop_helpers import (
     CS3D_TOOL_OF_KIND,
     cs3d_points,

@@ -94,8 +94,9 @@ def write_key_images(case: Case, case_path: str | Path, out: str | Path, *, sear
     for sop in found:
         studies.setdefault(str(headers[sop].StudyInstanceUID), []).append(sop)
     out = Path(out)
-    names = [out] if len(studies) == 1 else [
-        out.with_name(f"{out.stem}-study{i}{out.suffix or '.dcm'}") for i in range(1, len(studies) + 1)]
+    from imaging.case.exports import numbered_paths
+
+    names = numbered_paths(out, len(studies), "study")
     reader = case.readers[0].name if case.readers else ""
     sc_number = 0
     for sops, path in zip(studies.values(), names, strict=True):

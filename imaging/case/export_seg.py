@@ -138,7 +138,9 @@ def write_seg(case: Case, case_path: str | Path, out: str | Path, *, search_fold
                      spec.region_shape))
     if not items:
         raise ValueError("nothing to export as DICOM SEG: no outline or finding ROI on an acquired image")
-    names = _file_names(out, len(items))
+    from imaging.case.exports import numbered_paths
+
+    names = numbered_paths(out, len(items), "series")
     for (series_uid, entries), path in zip(items.items(), names, strict=True):
         ref = case.series_ref(series_uid)
         if ref is None:
@@ -181,15 +183,6 @@ def write_seg(case: Case, case_path: str | Path, out: str | Path, *, search_fold
         result.paths.append(atomic_write(path, buf.getvalue()))
         result.datasets.append(seg)
     return result
-
-
-def _file_names(out: str | Path, count: int) -> list[Path]:
-    p = Path(out)
-    if count == 1:
-        return [p]
-    suffix = p.suffix or ".dcm"
-    stem = p.name[: -len(p.suffix)] if p.suffix else p.name
-    return [p.with_name(f"{stem}-series{i}{suffix}") for i in range(1, count + 1)]
 
 
 # -- import -----------------------------------------------------------------------------------------------------

@@ -412,12 +412,9 @@ def _document(case: Case, study: str, ms: list[Measurement], groups_of: dict[str
 def sr_file_names(out: str | Path, count: int) -> list[Path]:
     """Where :func:`write_sr` writes ``count`` SRs: ``out`` itself for one, else ``out``'s stem with
     ``-study1``, ``-study2``... before its suffix."""
-    p = Path(out)
-    if count == 1:
-        return [p]
-    suffix = p.suffix or ".dcm"
-    stem = p.name[: -len(p.suffix)] if p.suffix else p.name
-    return [p.with_name(f"{stem}-study{i}{suffix}") for i in range(1, count + 1)]
+    from imaging.case.exports import numbered_paths
+
+    return numbered_paths(out, count, "study")
 
 
 def write_sr(case: Case, case_path: str | Path, out: str | Path, *, search_folders: Iterable[str | Path] = (),

@@ -34,6 +34,7 @@ __all__ = [
     "cli_groups",
     "export_spec",
     "key_image_notes",
+    "numbered_paths",
     "register_export",
     "registered_exports",
     "report_volumes",
@@ -133,6 +134,18 @@ def spec_for_flag(group: list[ExportSpec], out: Path) -> ExportSpec:
     """The entry of a flag that writes ``out``: the one whose extension it has, else the flag's first."""
     ext = out.suffix.lower()
     return next((s for s in group if s.extension and s.extension == ext), group[0])
+
+
+def numbered_paths(out: str | Path, count: int, part: str) -> list[Path]:
+    """Where an export that writes one file per ``part`` ("study", "series") puts ``count`` files: ``out``
+    itself for one, else ``out``'s stem with ``-<part>1``, ``-<part>2``... before its suffix (".dcm" when it
+    has none)."""
+    p = Path(out)
+    if count == 1:
+        return [p]
+    suffix = p.suffix or ".dcm"
+    stem = p.name[: -len(p.suffix)] if p.suffix else p.name
+    return [p.with_name(f"{stem}-{part}{i}{suffix}") for i in range(1, count + 1)]
 
 
 # -- the Qt-free writers -----------------------------------------------------------------------------------------

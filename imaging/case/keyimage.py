@@ -59,13 +59,12 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 @dataclass
 class Overlay:
-    """Something to draw: LPS ``points`` (N, 3) joined as a polyline (``closed`` for outlines), or
-    separate ``segments`` (pairs of points). ``tag`` is the number printed beside it."""
+    """Something to draw: LPS ``points`` (N, 3) joined as a polyline (``closed`` for outlines; a single
+    point is drawn as a dot). ``tag`` is the number printed beside it."""
 
     points: np.ndarray
     colour: tuple[int, int, int]
     closed: bool = False
-    segments: bool = False
     tag: str = ""
 
 
@@ -158,10 +157,7 @@ def render_key_image(volume: Volume, orientation: str, lps_hint: Sequence[float]
     tags = []
     for ov in overlays:
         p = to_out(np.asarray(ov.points, dtype=np.float64))
-        if ov.segments:
-            for i in range(0, len(p) - 1, 2):
-                canvas.line(p[i], p[i + 1], ov.colour)
-        elif len(p) == 1:
+        if len(p) == 1:
             canvas.dot(p[0][0], p[0][1], ov.colour, r=3)
         else:
             for i in range(len(p) - 1):
