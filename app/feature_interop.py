@@ -180,5 +180,5 @@ class InteropFeature(QObject):
 
 def install(window: MainWindow) -> InteropFeature:
     feature = InteropFeature(window)
-    window.interop_feature = feature  # type: ignore[attr-defined]
+    window.interop_feature = feature  # type: ignore[attr-defined]  # features reach each other this way until issue 13 phase 2
     return feature
