@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -223,22 +223,24 @@ def _format_date(d: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 def choose_hanging(protocols: Sequence[HangingProtocol], series: Sequence[SeriesInfo],
                    classes: Mapping[str, SeriesClass], remembered: Sequence[tuple[str, str]] = (),
-                   study_uid: str | None = None) -> Hanging | None:
+                   study_uid: str | Collection[str] | None = None) -> Hanging | None:
     """What to hang when series open.
 
     ``remembered`` holds (StudyInstanceUID, protocol id) pairs the reader chose, most recent first: the first
     one whose study is open and whose protocol fits is used. Otherwise every automatic protocol is tried on
-    every study (or only on ``study_uid``) and the best `Hanging.rank` wins; None when nothing fits.
+    every open study (or only on ``study_uid``: one UID or several, e.g. the studies just opened) and the best
+    `Hanging.rank` wins; None when nothing fits.
     """
     by_id = {p.id: p for p in protocols}
     open_studies = studies(series)
+    allowed = None if study_uid is None else ({study_uid} if isinstance(study_uid, str) else set(study_uid))
     for uid, pid in remembered:
-        if uid in open_studies and pid in by_id and (study_uid is None or uid == study_uid):
+        if uid in open_studies and pid in by_id and (allowed is None or uid in allowed):
             h = hang(by_id[pid], series, classes, uid)
             if h.fits:
                 return h
     best: Hanging | None = None
-    for uid in ([study_uid] if study_uid else list(open_studies)):
+    for uid in (list(open_studies) if allowed is None else [u for u in open_studies if u in allowed]):
         for p in protocols:
             if not p.auto:
                 continue
