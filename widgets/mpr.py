@@ -359,5 +359,7 @@ class ViewGrid(QWidget):
             root.show()  # QLayout would only show it from a queued call
         self._root = root
         if old is not None:
-            old.setParent(None)
+            # hidden and kept as a child until deleted: an old splitter never becomes a top-level window
+            self._box.removeWidget(old)
+            old.hide()
             old.deleteLater()
