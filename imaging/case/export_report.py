@@ -141,8 +141,10 @@ def _key_images(case: Case, volumes: Mapping[str, Volume], numbers: dict[str, in
 
 
 def build_html_report(case: Case, volumes: Mapping[str, Volume] | None = None,
-                      problems: Mapping[str, str] | None = None, grade_1c_as: str = "high") -> str:
-    """The report as one HTML document (key images need ``volumes`` by SeriesInstanceUID)."""
+                      problems: Mapping[str, str] | None = None, grade_1c_as: str = "high",
+                      generated_utc: datetime | None = None) -> str:
+    """The report as one HTML document (key images need ``volumes`` by SeriesInstanceUID). ``generated_utc``:
+    the time printed as generated (default now; a de-identified report prints its shifted time)."""
     volumes = volumes or {}
     numbers = {m.id: i + 1 for i, m in enumerate(case.measurements)}
     r = case.report
@@ -164,7 +166,7 @@ def build_html_report(case: Case, volumes: Mapping[str, Volume] | None = None,
                  ("Readers", ", ".join(f"{x.name} ({x.role})" if x.role else x.name for x in case.readers)),
                  ("Case created / updated",
                   f"{case.created_utc:%Y-%m-%d %H:%M} / {case.updated_utc:%Y-%m-%d %H:%M} UTC"),
-                 ("Report generated", f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")):
+                 ("Report generated", f"{generated_utc or datetime.now(UTC):%Y-%m-%d %H:%M} UTC")):
         w(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>")
     w("</table>")
 
