@@ -14,10 +14,10 @@ Installed by app/features.py. It adds:
   series of that plane -- the axial T2 on MR -- instead of a thick reformat (`fill_layout`).
 * Linked navigation (`widgets.mpr.MprGroup`, rules in `imaging.viewer.links`): the vertebral levels labelled
   in the case link views of different frames of reference or studies; each view's header shows its link.
-* Keys on the active view: Space cine play/pause, ] and [ cine speed, Shift+H / Shift+V flip, Shift+R and
-  Ctrl+Shift+R rotate 90 degrees right / left (R resets), Ctrl+PgDown / Ctrl+PgUp next / previous series,
-  Ctrl+M maximise and back (or double-click), Ctrl+L link or unlink; a single click on a series in the
-  browser shows it in the active view.
+* Keys on the active view: Space cine play/pause, Ctrl+] and Ctrl+[ cine speed ([ and ] stay the contour
+  brush's size), Shift+H / Shift+V flip, Shift+R and Ctrl+Shift+R rotate 90 degrees right / left (R resets),
+  Ctrl+PgDown / Ctrl+PgUp next / previous series, Ctrl+M maximise and back (or double-click), Ctrl+L link or
+  unlink; a single click on a series in the browser shows it in the active view.
 
 ``install(window)`` returns the `ReadingFeature` (also ``window.reading``).
 """
@@ -489,9 +489,9 @@ class ReadingFeature(QObject):
 
         self.act_cine = act("Play/Pause &Cine", lambda: self._on_active(self.grid.cine.toggle), "Space",
                             "view_cine", "Play the active view's images in a loop")
-        self.act_cine_faster = act("Cine Faster", lambda: self._on_active(self.grid.cine.faster), "]",
+        self.act_cine_faster = act("Cine Faster", lambda: self._on_active(self.grid.cine.faster), "Ctrl+]",
                                    "view_cine_faster")
-        self.act_cine_slower = act("Cine Slower", lambda: self._on_active(self.grid.cine.slower), "[",
+        self.act_cine_slower = act("Cine Slower", lambda: self._on_active(self.grid.cine.slower), "Ctrl+[",
                                    "view_cine_slower")
         self.act_flip_h = act("Flip &Horizontal", lambda: self.turn(screen.flip_horizontal), "Shift+H",
                               "view_flip_h")

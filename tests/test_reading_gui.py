@@ -294,7 +294,7 @@ def test_cine_maximise_flip_rotate_next_series_and_thumbnail_click(window, qtbot
     k = sag_t1.slice_index()
     QTest.keyClick(sag_t1, Qt.Key_Space)
     assert window.grid.cine.is_playing(sag_t1) and header.cine_button.isChecked()
-    QTest.keyClick(sag_t1, Qt.Key_BracketRight)
+    QTest.keyClick(sag_t1, Qt.Key_BracketRight, Qt.ControlModifier)
     assert "15/s" in header.cine_button.text()
     qtbot.waitUntil(lambda: sag_t1.slice_index() != k, timeout=5000)
     QTest.keyClick(sag_t1, Qt.Key_Space)
@@ -344,3 +344,26 @@ def test_cine_maximise_flip_rotate_next_series_and_thumbnail_click(window, qtbot
     assert window.wait_until_idle(60)
     assert window.reading.key_of(sag_t1.volume()) == post_ax
     assert window.reading.key_of(sag_t2.volume()) != post_ax  # the other views stay
+
+
+def test_window_shortcuts_are_unique_and_the_brush_keeps_its_bracket_keys(window, qtbot) -> None:
+    from PySide6.QtGui import QAction
+
+    seen: dict[str, str] = {}
+    for a in window.findChildren(QAction):
+        if a.shortcutContext() == Qt.WidgetShortcut:
+            continue  # scoped to one panel or list (Delete in the measurement list and the findings list)
+        for seq in a.shortcuts():
+            key = seq.toString()
+            if key:
+                assert key not in seen or seen[key] == a.text(), (key, seen.get(key), a.text())
+                seen[key] = a.text()
+    open_and_wait(window, [THORACIC / "mr_ax_t2"])  # one axial series: shown alone
+    view = window.active_view()
+    view.setFocus()
+    window.set_tool(next(n for n in window.tools.names() if n.endswith("brush")))
+    session = window.bilsky_assistant.session
+    r = session.brush_radius
+    fps = window.grid.cine.state(view).fps
+    QTest.keyClick(view, Qt.Key_BracketRight)
+    assert session.brush_radius > r and window.grid.cine.state(view).fps == fps

@@ -62,7 +62,7 @@ class ViewHeader(QWidget):
         self.cine_button = QToolButton()
         self.cine_button.setObjectName(f"cine_{view.objectName()}")
         self.cine_button.setCheckable(True)
-        self.cine_button.setToolTip("Cine: play/pause (Space); faster ] and slower [")
+        self.cine_button.setToolTip("Cine: play/pause (Space); faster Ctrl+] and slower Ctrl+[")
         self.cine_button.clicked.connect(lambda _=False: self.cineClicked.emit())
         self.link_button = QToolButton()
         self.link_button.setObjectName(f"link_{view.objectName()}")
