@@ -82,7 +82,10 @@ class ReadingFeature(QObject):
         self.grid = window.grid
         self.mpr = window.grid.mpr
         self.state = ViewerState()
-        self.state.links = self.mpr.links  # one link model: the views render it, the state holds it
+        # one model: the views render it, the state holds it
+        self.state.links = self.mpr.links
+        self.state.cines = self.grid.cine.states()
+        self.grid.maximisedChanged.connect(self._on_maximised)
         self.hanging: Hanging | None = None
         self._classes: dict[str, SeriesClass] = {}
         self._fill_attempts: set[str] = set()
@@ -109,6 +112,9 @@ class ReadingFeature(QObject):
     # =====================================================================================================
     # Protocols: menu, files
     # =====================================================================================================
+    def _on_maximised(self, view: SliceView | None) -> None:
+        self.state.maximised = None if view is None else self.grid.views.index(view)
+
     def user_file(self) -> Path | None:
         """The reader's protocols file (in the settings folder); None for in-memory settings."""
         folder = self.window.settings.folder()
@@ -261,6 +267,7 @@ class ReadingFeature(QObject):
         if main is None or main not in loaded:
             return
         self.update_levels()
+        self.grid.maximise(None)
         self.window.present(main, hanging.protocol.layout, self._initial_cursor(hanging, loaded))
         views = self.grid.views
         # window presets named by the protocol ("Bone" for CT)

@@ -294,6 +294,7 @@ def test_cine_maximise_flip_rotate_next_series_and_thumbnail_click(window, qtbot
     k = sag_t1.slice_index()
     QTest.keyClick(sag_t1, Qt.Key_Space)
     assert window.grid.cine.is_playing(sag_t1) and header.cine_button.isChecked()
+    assert window.reading.state.cine(1).playing  # the Qt-free state is what the views play
     QTest.keyClick(sag_t1, Qt.Key_BracketRight, Qt.ControlModifier)
     assert "15/s" in header.cine_button.text()
     qtbot.waitUntil(lambda: sag_t1.slice_index() != k, timeout=5000)
@@ -303,6 +304,7 @@ def test_cine_maximise_flip_rotate_next_series_and_thumbnail_click(window, qtbot
     centre = QPoint(ax_t2.width() // 2, ax_t2.height() // 2)
     QTest.mouseDClick(ax_t2, Qt.LeftButton, Qt.NoModifier, centre)
     assert window.grid.visible_views() == [ax_t2] and not sag_t2.isVisible()
+    assert window.reading.state.maximised == 2
     QTest.mouseDClick(ax_t2, Qt.LeftButton, Qt.NoModifier, centre)
     assert window.grid.visible_views() == [sag_t2, sag_t1, ax_t2] and sag_t2.isVisible()
     # flip and rotate: the orientation letters follow the image; R undoes it

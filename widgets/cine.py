@@ -23,9 +23,10 @@ class CinePlayer(QObject):
 
     changed = Signal(object)  # the view whose cine started, stopped or changed speed
 
-    def __init__(self, views: list[SliceView], parent: QObject | None = None) -> None:
+    def __init__(self, views: list[SliceView], parent: QObject | None = None,
+                 cines: list[Cine] | None = None) -> None:
         super().__init__(parent)
-        self._cine: dict[SliceView, Cine] = {v: Cine() for v in views}
+        self._cine: dict[SliceView, Cine] = dict(zip(views, cines or [Cine() for _ in views], strict=True))
         self._timers: dict[SliceView, QTimer] = {}
         for v in views:
             t = QTimer(self)
@@ -35,6 +36,10 @@ class CinePlayer(QObject):
 
     def state(self, view: SliceView) -> Cine:
         return self._cine[view]
+
+    def states(self) -> list[Cine]:
+        """The cine state of each view, in view order (shared with `imaging.viewer.state.ViewerState`)."""
+        return list(self._cine.values())
 
     def is_playing(self, view: SliceView) -> bool:
         return self._cine[view].playing

@@ -13,7 +13,7 @@ that arranged them. The Qt views (widgets/) render this state; tests drive it wi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from imaging.protocols.hanging import Hanging, PaneFill
 from imaging.protocols.protocol import LAYOUT_PANES
@@ -71,7 +71,6 @@ class ViewSlot:
     window: str | None = None
     label: str = ""
     placeholder: str = ""
-    cine: Cine = field(default_factory=Cine)
 
 
 class ViewerState:
@@ -80,6 +79,7 @@ class ViewerState:
     def __init__(self) -> None:
         self.layout = "1x1"
         self.slots = [ViewSlot() for _ in range(VIEW_COUNT)]
+        self.cines = [Cine() for _ in range(VIEW_COUNT)]  # per view, kept when the view gets another series
         self.maximised: int | None = None
         self.active = 0
         self.links = ViewLinks()
@@ -148,8 +148,8 @@ class ViewerState:
 
     # -- cine ------------------------------------------------------------------------------------------
     def cine(self, index: int) -> Cine:
-        return self.slots[index].cine
+        return self.cines[index]
 
     def stop_all_cine(self) -> None:
-        for s in self.slots:
-            s.cine.playing = False
+        for c in self.cines:
+            c.playing = False
