@@ -100,17 +100,18 @@ def test_thoracic_folder_hangs_sag_t2_sag_t1_ax_t2_and_the_views_follow_the_sagi
     k = sag_t2.slice_index()
     sag_t2.setFocus()
     wheel(sag_t2, -1)
-    assert sag_t2.slice_index() == k + 1
+    assert abs(sag_t2.slice_index() - k) == 1  # one image on (its direction is the series' own order)
+    k = sag_t2.slice_index()
     cursor = window.grid.mpr.cursor
     assert sag_t2.plane_geometry().contains(cursor)
     x_t2 = sag_t2.plane_geometry().origin[0]
     assert abs(sag_t1.plane_geometry().origin[0] - x_t2) <= sag_t1.plane_geometry().thickness / 2 + 1e-6
-    assert sag_t1.slice_index() == k + 1  # the two sagittals share their slice positions here
+    assert sag_t1.slice_index() == k  # the two sagittals share their slice positions here
     assert plane_distance(ax_t2, cursor) <= ax_t2.plane_geometry().thickness / 2 + 1e-6
     # the axial T2 scrolled: the sagittals stay on their slice, the cursor's level follows the axial
     ax_t2.setFocus()
     wheel(ax_t2, -2)
-    assert sag_t2.slice_index() == k + 1 and sag_t1.slice_index() == k + 1
+    assert sag_t2.slice_index() == k and sag_t1.slice_index() == k
     assert plane_distance(ax_t2, window.grid.mpr.cursor) < 1e-6
 
     # its link off: the axial T2 stays where it is while the cursor moves on the sagittal
