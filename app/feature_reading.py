@@ -24,6 +24,7 @@ Installed by app/features.py. It adds:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections import defaultdict
@@ -206,6 +207,7 @@ class ReadingFeature(QObject):
         infos = self.all_series()
         classes = self.classes()
         new_studies = {i.study_uid for i in result}
+        focus_key: str | None = None
         if wanted:
             target = self.window.pick_series(list(result), wanted)
             if target is None:
@@ -213,11 +215,12 @@ class ReadingFeature(QObject):
             h = choose_hanging(self.protocols, infos, classes, self._remembered(), study_uid=target.study_uid)
             if h is None or target.key not in h.series_keys():
                 return False
+            focus_key = target.key
         else:
             h = choose_hanging(self.protocols, infos, classes, self._remembered(), study_uid=new_studies)
             if h is None:
                 return False
-        self.apply_hanging(h, remember=False, focus_key=target.key if wanted else None)
+        self.apply_hanging(h, remember=False, focus_key=focus_key)
         return True
 
     def choose_protocol(self, pid: str) -> Hanging | None:
@@ -279,8 +282,8 @@ class ReadingFeature(QObject):
                     if pane.window.lower() in names:
                         wl.apply_preset(names.index(pane.window.lower()))
         for i, view in enumerate(views):
-            pane = hanging.panes[i] if i < len(hanging.panes) else None
-            self.grid.frame(view).header.set_pane_label(pane.label if pane is not None else "")
+            label = hanging.panes[i].label if i < len(hanging.panes) else ""
+            self.grid.frame(view).header.set_pane_label(label)
         self._initial_links(hanging)
         self.grid.refresh_links()
         target = next((v for v in views[:len(hanging.panes)] if focus_key and self.key_of(v.volume()) == focus_key),
@@ -334,15 +337,15 @@ class ReadingFeature(QObject):
         loaded = self.window.volumes()
         plan: list[tuple[str | None, str | None, str]] = []
         need = []
-        for f in fills:
-            if f.orientation == "" or f.series_key is None:
+        for fill in fills:
+            if fill.orientation == "" or fill.series_key is None:
                 plan.append((key, "", ""))
-            elif f.series_key in loaded:
-                plan.append((f.series_key, f.orientation, ""))
+            elif fill.series_key in loaded:
+                plan.append((fill.series_key, fill.orientation, ""))
             else:
-                plan.append((key, f.orientation, ""))  # the main series reformatted until the other loads
-                if f.series_key not in self._fill_attempts:
-                    need.append(f.series_key)
+                plan.append((key, fill.orientation, ""))  # the main series reformatted until the other loads
+                if fill.series_key not in self._fill_attempts:
+                    need.append(fill.series_key)
         if need:
             self._fill_attempts.update(need)
             self.window.ensure_volumes(need, lambda: self._refill(key, layout))
@@ -360,9 +363,8 @@ class ReadingFeature(QObject):
     # -- remembered choices ------------------------------------------------------------------------------
     def _remembered_tokens(self) -> list[str]:
         v = self.window.settings.value(REMEMBER_KEY, [])
-        if isinstance(v, str):
-            v = [v]
-        return [str(x) for x in (v or []) if isinstance(x, str) and "|" in x]
+        items: list[object] = [v] if isinstance(v, str) else list(v) if isinstance(v, list | tuple) else []
+        return [x for x in items if isinstance(x, str) and "|" in x]
 
     def _remember(self, study_uid: str, pid: str) -> None:
         token = study_token(study_uid)
@@ -471,7 +473,8 @@ class ReadingFeature(QObject):
         for lab in self.window.case.case.vertebral_labels:
             frame = self._frame_of_series(lab.series_instance_uid)
             if frame is not None:
-                by_frame[frame].append((lab.label, tuple(lab.centre)))
+                x, y, z = lab.centre
+                by_frame[frame].append((lab.label, (float(x), float(y), float(z))))
         frames = set(by_frame) | {f for v in self.grid.views if (f := self.mpr.frame_of(v)) is not None}
         for frame in frames:
             self.mpr.links.model.set_levels(frame, by_frame.get(frame, []))
@@ -487,7 +490,7 @@ class ReadingFeature(QObject):
             a = QAction(text, w)
             a.setObjectName(name)
             a.setShortcut(QKeySequence(shortcut))
-            a.setShortcutContext(Qt.WidgetWithChildrenShortcut)  # only while the views have the focus
+            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only while the views have focus
             a.triggered.connect(lambda _=False: slot())
             if tip:
                 a.setStatusTip(tip)
@@ -505,7 +508,7 @@ class ReadingFeature(QObject):
         self.act_flip_v = act("Flip &Vertical", lambda: self.turn(screen.flip_vertical), "Shift+V", "view_flip_v")
         self.act_rotate_right = act("Rotate 90\u00b0 Right", lambda: self.turn(screen.rotate), "Shift+R",
                                     "view_rotate_right")
-        self.act_rotate_left = act("Rotate 90\u00b0 Left", lambda: self.turn(lambda t: screen.rotate(t, -1)),
+        self.act_rotate_left = act("Rotate 90\u00b0 Left", lambda: self.turn(screen.rotate_left),
                                    "Ctrl+Shift+R", "view_rotate_left")
         self.act_next_series = act("&Next Series", lambda: self.step_series(+1), "Ctrl+PgDown", "view_next_series",
                                    "Show the next series of the list in the active view")
@@ -530,9 +533,13 @@ class ReadingFeature(QObject):
         if v is not None and v.volume() is not None:
             fn(v)
 
-    def turn(self, op: Callable[[tuple[int, int, int, int]], tuple[int, int, int, int]]) -> None:
+    def turn(self, op: Callable[[screen.Turn], screen.Turn]) -> None:
         """Flip or rotate the active view on screen."""
-        self._on_active(lambda v: v.set_turn(op(v.turn)))
+        self._on_active(lambda v: self._turn_view(v, op))
+
+    @staticmethod
+    def _turn_view(view: SliceView, op: Callable[[screen.Turn], screen.Turn]) -> None:
+        view.set_turn(op(view.turn))
 
     def step_series(self, step: int) -> str | None:
         """Show the next (+1) or previous (-1) series of the browser's list in the active view."""
@@ -571,17 +578,18 @@ class ReadingFeature(QObject):
         linked = self.mpr.is_linked(view)
         menu.addAction("Unlink View" if linked else "Link View", lambda: self.mpr.set_linked(view, not linked))
         turn = menu.addMenu("Flip / Rotate")
-        for text, op in (("Flip Horizontal", screen.flip_horizontal), ("Flip Vertical", screen.flip_vertical),
-                         ("Rotate 90\u00b0 Right", screen.rotate),
-                         ("Rotate 90\u00b0 Left", lambda t: screen.rotate(t, -1))):
-            turn.addAction(text, lambda op=op: view.set_turn(op(view.turn)))
+        ops: list[tuple[str, Callable[[screen.Turn], screen.Turn]]] = [
+            ("Flip Horizontal", screen.flip_horizontal), ("Flip Vertical", screen.flip_vertical),
+            ("Rotate 90\u00b0 Right", screen.rotate), ("Rotate 90\u00b0 Left", screen.rotate_left)]
+        for text, op in ops:
+            turn.addAction(text, functools.partial(self._turn_view, view, op))
         playing = self.grid.cine.is_playing(view)
         menu.addAction("Pause Cine" if playing else "Play Cine", lambda: self.grid.cine.toggle(view))
 
 
 def install(window: MainWindow) -> ReadingFeature:
     feature = ReadingFeature(window)
-    window.reading = feature  # type: ignore[attr-defined]
+    window.reading = feature  # type: ignore[attr-defined]  # features hang off the window until their registry
     return feature
 
 

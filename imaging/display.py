@@ -451,9 +451,9 @@ def screen_axes(geometry: PlaneGeometry, turn: Sequence[int] | None = None) -> t
     e2 = geometry.y_dir - (geometry.y_dir @ e1) * e1
     e2 = e2 / np.linalg.norm(e2)
     if turn is not None and tuple(turn) != (1, 0, 0, 1):
-        from imaging.viewer.screen import turned_axes
+        from imaging.viewer.screen import as_turn, turned_axes
 
-        return turned_axes(e1, e2, tuple(turn))  # type: ignore[arg-type]
+        return turned_axes(e1, e2, as_turn(turn))
     return e1, e2
 
 

@@ -123,6 +123,10 @@ def test_turns_compose_and_undo() -> None:
     assert screen.describe(t) == ""
     assert screen.describe(screen.rotate(t)) == "rotated 90\u00b0 clockwise"
     assert screen.describe(screen.flip_horizontal(t)) == "flipped horizontally"
+    assert screen.as_turn([0.0, -1.0, 1.0, 0.0]) == screen.rotate(t)
+    for bad in ((1, 1, 0, 1), (2, 0, 0, 1), (0, 0, 0, 0)):
+        with pytest.raises(ValueError):
+            screen.as_turn(bad)
 
 
 @pytest.mark.parametrize(("ops", "letters"), [

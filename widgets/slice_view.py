@@ -299,11 +299,11 @@ class SliceView(QWidget):
         self.viewChanged.emit()
         self.update()
 
-    def set_turn(self, turn: tuple[int, int, int, int]) -> None:
+    def set_turn(self, turn: screen.Turn) -> None:
         """Flip/rotate the image on screen (`imaging.viewer.screen`); the letters follow, the pan resets."""
-        turn = tuple(int(v) for v in turn)  # type: ignore[assignment]
+        turn = screen.as_turn(turn)
         if turn != self.turn:
-            self.turn = turn  # type: ignore[assignment]
+            self.turn = turn
             self._pan = (0.0, 0.0)
             self.viewChanged.emit()
             self.update()

@@ -47,7 +47,7 @@ class ViewHeader(QWidget):
         super().__init__(parent)
         self.view = view
         self.setObjectName("ViewHeader")
-        self.setAttribute(Qt.WA_StyledBackground, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(_STYLE)
         self.setFixedHeight(HEADER_HEIGHT)
         self.pane_label = ""
@@ -56,7 +56,7 @@ class ViewHeader(QWidget):
         box.setSpacing(4)
         self.title = QLabel("")
         self.title.setObjectName("ViewTitle")
-        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.turn_label = QLabel("")
         self.turn_label.setObjectName("ViewTurn")
         self.cine_button = QToolButton()
@@ -95,7 +95,7 @@ class ViewHeader(QWidget):
         text = "  \u00b7  ".join(parts)
         self.title.setToolTip(text)
         fm = QFontMetrics(self.title.font())
-        self.title.setText(fm.elidedText(text, Qt.ElideRight, max(self.title.width() - 8, 40)))
+        self.title.setText(fm.elidedText(text, Qt.TextElideMode.ElideRight, max(self.title.width() - 8, 40)))
 
     def refresh_turn(self) -> None:
         text = screen.describe(self.view.turn)

@@ -103,7 +103,7 @@ class Hanging:
     def filled(self) -> int:
         return sum(p.series_key is not None for p in self.panes)
 
-    def rank(self) -> tuple:
+    def rank(self) -> tuple[bool, float, int, int, int, int, str]:
         """Larger is better: fits; share of required panes filled; protocol priority; panes filled with a
         real series of their plane; panes filled; first-choice rules; the more recent study."""
         required = [p for p in self.panes if p.required]
@@ -342,7 +342,7 @@ def _real_series_of_plane(plane: str, main: SeriesInfo, series: Sequence[SeriesI
     if not candidates:
         return None
 
-    def rank(item: tuple[SeriesInfo, SeriesClass]) -> tuple:
+    def rank(item: tuple[SeriesInfo, SeriesClass]) -> tuple[bool, bool, bool, bool, int, int, str]:
         s, c = item
         grading = c.weighting == "T2" and c.contrast != "post" and c.dixon in (None, "water")
         same = main_class is not None and c.weighting == main_class.weighting

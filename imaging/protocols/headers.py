@@ -90,7 +90,12 @@ def number(header: Mapping[str, object], keyword: str, low: float, high: float) 
         return None
     v = vals[0]
     try:
-        x = float(str(v).strip()) if isinstance(v, str) else float(v)  # type: ignore[arg-type]
+        if isinstance(v, str):
+            x = float(v.strip())
+        elif isinstance(v, int | float):
+            x = float(v)
+        else:
+            return None
     except (TypeError, ValueError, OverflowError):
         return None
     if not math.isfinite(x) or x < low or x > high:

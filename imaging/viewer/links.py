@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from imaging.spine.levels import level_index, normalize_level
 
@@ -40,6 +41,12 @@ __all__ = [
 ]
 
 LinkKind = str  # "same frame", "level", "offset", "none"
+Vector = npt.NDArray[np.float64]  # an LPS point or offset (3,), or stacked points (N, 3), in mm
+PointLike = Sequence[float] | Vector
+
+
+def _vec(x: object) -> Vector:
+    return np.asarray(x, dtype=np.float64)
 
 
 def frame_key(frame_of_reference_uid: str | None, series_uid: str | None = None) -> str:
@@ -55,17 +62,17 @@ class Spine:
     """Labelled vertebral body centres of one frame, in cranio-caudal order (names canonical, e.g. "T6")."""
 
     names: tuple[str, ...]
-    centres: np.ndarray  # (N, 3) LPS mm
+    centres: Vector  # (N, 3) LPS mm
 
     @classmethod
-    def from_labels(cls, labels: Iterable[tuple[str, Sequence[float]]]) -> Spine | None:
+    def from_labels(cls, labels: Iterable[tuple[str, PointLike]]) -> Spine | None:
         """From (level, centre) pairs; a level named twice is averaged; invalid names and non-finite
         centres are ignored. None when no label remains."""
-        groups: dict[str, list[np.ndarray]] = {}
+        groups: dict[str, list[Vector]] = {}
         for name, centre in labels:
             try:
                 level = normalize_level(str(name))
-                c = np.asarray(centre, dtype=float).reshape(3)
+                c = _vec(centre).reshape(3)
             except (TypeError, ValueError):
                 continue
             if np.all(np.isfinite(c)):
@@ -73,26 +80,26 @@ class Spine:
         if not groups:
             return None
         names = tuple(sorted(groups, key=level_index))
-        return cls(names, np.array([np.mean(groups[n], axis=0) for n in names]))
+        return cls(names, _vec([np.mean(groups[n], axis=0) for n in names]))
 
-    def shared(self, other: Spine) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    def shared(self, other: Spine) -> tuple[Vector, Vector, tuple[str, ...]]:
         """The centres of the levels both spines have labelled (this spine's, the other's, the names)."""
         names = tuple(n for n in self.names if n in other.names)
-        a = np.array([self.centres[self.names.index(n)] for n in names]).reshape(-1, 3)
-        b = np.array([other.centres[other.names.index(n)] for n in names]).reshape(-1, 3)
+        a = _vec([self.centres[self.names.index(n)] for n in names]).reshape(-1, 3)
+        b = _vec([other.centres[other.names.index(n)] for n in names]).reshape(-1, 3)
         return a, b, names
 
 
-def level_map_point(point: Sequence[float], source: np.ndarray, target: np.ndarray) -> np.ndarray:
+def level_map_point(point: PointLike, source: Vector, target: Vector) -> Vector:
     """Map ``point`` from the spine through ``source`` centres to the spine through ``target`` centres (same
     levels, same order, (N, 3) each, N >= 1). See the module docstring (2)."""
-    p = np.asarray(point, dtype=float)
-    src = np.asarray(source, dtype=float).reshape(-1, 3)
-    dst = np.asarray(target, dtype=float).reshape(-1, 3)
+    p = _vec(point)
+    src = _vec(source).reshape(-1, 3)
+    dst = _vec(target).reshape(-1, 3)
     if len(src) == 0 or len(src) != len(dst):
         raise ValueError("level mapping needs the same labelled levels on both sides")
     if len(src) == 1:
-        return p + (dst[0] - src[0])
+        return _vec(p + (dst[0] - src[0]))
     best: tuple[float, int, float] | None = None
     last = len(src) - 2
     for i in range(len(src) - 1):
@@ -110,11 +117,11 @@ def level_map_point(point: Sequence[float], source: np.ndarray, target: np.ndarr
         if best is None or dist < best[0] - 1e-9:
             best = (dist, i, t_clamped)
     if best is None:  # every labelled centre at one spot: a translation
-        return p + (dst[0] - src[0])
+        return _vec(p + (dst[0] - src[0]))
     _, i, t = best
     on_source = src[i] + t * (src[i + 1] - src[i])
     on_target = dst[i] + t * (dst[i + 1] - dst[i])
-    return on_target + (p - on_source)
+    return _vec(on_target + (p - on_source))
 
 
 class LinkModel:
@@ -122,10 +129,10 @@ class LinkModel:
 
     def __init__(self) -> None:
         self._spines: dict[str, Spine] = {}
-        self._offsets: dict[tuple[str, str], np.ndarray] = {}
+        self._offsets: dict[tuple[str, str], Vector] = {}
 
     # -- data ------------------------------------------------------------------------------------------
-    def set_levels(self, frame: str, labels: Iterable[tuple[str, Sequence[float]]]) -> None:
+    def set_levels(self, frame: str, labels: Iterable[tuple[str, PointLike]]) -> None:
         """Replace the labelled levels of ``frame`` ((level, LPS centre) pairs; empty clears them)."""
         spine = Spine.from_labels(labels)
         if spine is None:
@@ -136,9 +143,9 @@ class LinkModel:
     def spine(self, frame: str) -> Spine | None:
         return self._spines.get(frame)
 
-    def set_offset(self, source: str, target: str, vector: Sequence[float]) -> None:
+    def set_offset(self, source: str, target: str, vector: PointLike) -> None:
         """Points of ``source`` map to ``target`` as ``point + vector`` (and back as ``point - vector``)."""
-        v = np.asarray(vector, dtype=float).reshape(3)
+        v = _vec(vector).reshape(3)
         if not np.all(np.isfinite(v)):
             raise ValueError("a link offset must be finite")
         self._offsets[(source, target)] = v
@@ -148,7 +155,7 @@ class LinkModel:
         self._offsets.pop((source, target), None)
         self._offsets.pop((target, source), None)
 
-    def offset(self, source: str, target: str) -> np.ndarray | None:
+    def offset(self, source: str, target: str) -> Vector | None:
         v = self._offsets.get((source, target))
         return None if v is None else v.copy()
 
@@ -165,17 +172,17 @@ class LinkModel:
             return "offset"
         return "none"
 
-    def map_point(self, point: Sequence[float], source: str, target: str) -> np.ndarray | None:
+    def map_point(self, point: PointLike, source: str, target: str) -> Vector | None:
         """``point`` (LPS mm in ``source``) in ``target``'s coordinates; None when the frames are not linked."""
         kind = self.kind(source, target)
-        p = np.asarray(point, dtype=float)
+        p = _vec(point)
         if kind == "same frame":
             return p.copy()
         if kind == "level":
             src, dst, _ = self._spines[source].shared(self._spines[target])
             return level_map_point(p, src, dst)
         if kind == "offset":
-            return p + self._offsets[(source, target)]
+            return _vec(p + self._offsets[(source, target)])
         return None
 
     def describe(self, source: str, target: str) -> str:
@@ -205,13 +212,13 @@ class ViewLinks:
     def set_linked(self, view: str, linked: bool) -> None:
         self._linked[view] = bool(linked)
 
-    def targets(self, source_view: str, point: Sequence[float], source_frame: str,
-                frames: Mapping[str, str]) -> dict[str, np.ndarray]:
+    def targets(self, source_view: str, point: PointLike, source_frame: str,
+                frames: Mapping[str, str]) -> dict[str, Vector]:
         """Where each other linked view goes when ``source_view`` puts the shared point at ``point`` (in
         ``source_frame``). ``frames`` maps view id -> frame key for views that show a series. Views not
         linked, or whose frame does not map, are left out. ``source_view`` itself gets ``point``."""
-        out: dict[str, np.ndarray] = {}
-        p = np.asarray(point, dtype=float)
+        out: dict[str, Vector] = {}
+        p = _vec(point)
         for view, frame in frames.items():
             if view == source_view:
                 out[view] = p.copy()
@@ -223,14 +230,13 @@ class ViewLinks:
                 out[view] = mapped
         return out
 
-    def link_with_offset(self, view_frame: str, view_point: Sequence[float], source_frame: str,
-                         source_point: Sequence[float]) -> LinkKind:
+    def link_with_offset(self, view_frame: str, view_point: PointLike, source_frame: str,
+                         source_point: PointLike) -> LinkKind:
         """Link a view (showing ``view_point`` in ``view_frame``) to the shared point (``source_point`` in
         ``source_frame``). When the frames map already nothing is stored; otherwise the offset between the
         two points is kept, so the view stays where the reader put it. Returns the resulting kind."""
         kind = self.model.kind(source_frame, view_frame)
         if kind in ("same frame", "level"):
             return kind
-        self.model.set_offset(source_frame, view_frame,
-                              np.asarray(view_point, dtype=float) - np.asarray(source_point, dtype=float))
+        self.model.set_offset(source_frame, view_frame, _vec(view_point) - _vec(source_point))
         return "offset"

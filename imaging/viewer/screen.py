@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["IDENTITY", "describe", "flip_horizontal", "flip_vertical", "is_identity", "rotate", "turn_matrix",
-           "turned_axes"]
+__all__ = ["IDENTITY", "Turn", "as_turn", "describe", "flip_horizontal", "flip_vertical", "is_identity", "rotate",
+           "rotate_left", "turn_matrix", "turned_axes"]
 
 Turn = tuple[int, int, int, int]  # row-major 2x2: (a, b, c, d) = [[a, b], [c, d]]
 IDENTITY: Turn = (1, 0, 0, 1)
@@ -28,9 +28,16 @@ def turn_matrix(turn: Turn | Sequence[int]) -> np.ndarray:
     return np.asarray(turn, dtype=float).reshape(2, 2)
 
 
+def as_turn(values: Sequence[int] | Sequence[float] | np.ndarray) -> Turn:
+    """Four numbers (a 2x2 matrix, row-major) as a `Turn`; ValueError unless it is a flip/rotation."""
+    a, b, c, d = (int(round(float(v))) for v in np.asarray(values, dtype=float).ravel())
+    if {abs(a) + abs(b), abs(c) + abs(d), abs(a) + abs(c)} != {1} or a * d - b * c not in (1, -1):
+        raise ValueError(f"not a flip or a quarter turn: {values!r}")
+    return (a, b, c, d)
+
+
 def _compose(m: np.ndarray, turn: Turn) -> Turn:
-    out = (m @ turn_matrix(turn)).round().astype(int)
-    return tuple(int(v) for v in out.ravel())  # type: ignore[return-value]
+    return as_turn(m @ turn_matrix(turn))
 
 
 def flip_horizontal(turn: Turn) -> Turn:
@@ -45,6 +52,11 @@ def rotate(turn: Turn, quarter_turns: int = 1) -> Turn:
     """``quarter_turns`` x 90 degrees clockwise on screen (negative: counter-clockwise)."""
     m = np.linalg.matrix_power(_CLOCKWISE, int(quarter_turns) % 4)
     return _compose(m, turn)
+
+
+def rotate_left(turn: Turn) -> Turn:
+    """90 degrees counter-clockwise on screen."""
+    return rotate(turn, -1)
 
 
 def is_identity(turn: Turn) -> bool:
