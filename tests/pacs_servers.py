@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -63,20 +64,22 @@ def postgres_missing() -> str | None:
 class OrthancServer:
     """One Orthanc in ``folder`` (config, storage, log). ``users``: RegisteredUsers (turns HTTP basic
     authentication on); ``modalities``: DICOM peers by name -> (AET, port on 127.0.0.1); ``postgres``: use
-    a PostgreSQL index (several instances may share it and one ``storage`` folder); ``ssl_pem``: HTTPS with
-    that certificate+key file; ``lua``: a Lua script (e.g. an IncomingHttpRequestFilter)."""
+    a PostgreSQL index (several instances may share it and one ``storage`` folder); ``dicom_tls``: DICOM TLS
+    on the DIMSE port with that (certificate, key); ``lua``: a Lua script (e.g. an IncomingHttpRequestFilter).
+
+    No HTTPS here: Debian's Orthanc 1.10 (civetweb on OpenSSL 3) crashes on the first HTTPS connection, so
+    HTTPS is terminated in front of it (:class:`TlsTerminator`), as sites do with nginx."""
 
     def __init__(self, folder: Path, name: str = "test", *, aet: str = "ORTHANC",
                  users: dict[str, str] | None = None, modalities: dict[str, tuple[str, int]] | None = None,
-                 postgres: PostgresServer | None = None, storage: Path | None = None, ssl_pem: Path | None = None,
-                 lua: str | None = None) -> None:
+                 postgres: PostgresServer | None = None, storage: Path | None = None,
+                 dicom_tls: tuple[Path, Path] | None = None, lua: str | None = None) -> None:
         self.folder = folder
         self.name = name
         self.aet = aet
         self.http_port = free_port()
         self.dicom_port = free_port()
         self.users = users or {}
-        self.ssl = ssl_pem is not None
         self.storage = storage or folder / "storage"
         self.log = folder / "orthanc.log"
         folder.mkdir(parents=True, exist_ok=True)
@@ -95,8 +98,10 @@ class OrthancServer:
             "ConcurrentJobs": 2, "DicomScpTimeout": 10, "HttpsVerifyPeers": False,
         }
         (folder / "index").mkdir(exist_ok=True)
-        if ssl_pem is not None:
-            config.update({"SslEnabled": True, "SslCertificate": str(ssl_pem)})
+        if dicom_tls is not None:
+            config.update({"DicomTlsEnabled": True, "DicomTlsCertificate": str(dicom_tls[0]),
+                           "DicomTlsPrivateKey": str(dicom_tls[1]), "DicomTlsTrustedCertificates": str(dicom_tls[0]),
+                           "DicomTlsRemoteCertificateRequired": False})
         if lua is not None:
             script = folder / "filter.lua"
             script.write_text(lua, encoding="utf-8")
@@ -112,7 +117,7 @@ class OrthancServer:
 
     @property
     def url(self) -> str:
-        return f"{'https' if self.ssl else 'http'}://127.0.0.1:{self.http_port}"
+        return f"http://127.0.0.1:{self.http_port}"
 
     @property
     def dicomweb_url(self) -> str:
@@ -122,7 +127,6 @@ class OrthancServer:
         s = requests.Session()
         if self.users:
             s.auth = next(iter(self.users.items()))
-        s.verify = False
         return s
 
     def start(self, timeout_s: float = 30.0) -> OrthancServer:
@@ -135,9 +139,9 @@ class OrthancServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Orthanc {self.name} exited at start:\n{self.log_tail()}")
             try:
-                with _quiet_tls():
-                    if s.get(self.url + "/system", timeout=1).status_code == 200:
-                        return self
+                # any answer means it is up (a filter or authentication may refuse this anonymous call)
+                if s.get(self.url + "/system", timeout=1).status_code in (200, 401, 403):
+                    return self
             except requests.RequestException:
                 pass
             time.sleep(0.05)
@@ -145,14 +149,12 @@ class OrthancServer:
         raise RuntimeError(f"Orthanc {self.name} did not answer in {timeout_s:g} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
+        """Kill it: its data is thrown away, and a polite stop waits seconds for idle keep-alive
+        connections. (The index and storage are in the temporary folder; PostgreSQL stops politely.)"""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        self.process.kill()
+        self.process.wait(10)
         self.process = None
 
     def log_tail(self, n: int = 30) -> str:
@@ -189,6 +191,95 @@ class OrthancServer:
     def statistics(self) -> dict[str, object]:
         with _quiet_tls():
             return dict(self.session().get(self.url + "/statistics", timeout=10).json())
+
+
+class TlsTerminator:
+    """HTTPS in front of an HTTP server on 127.0.0.1 (what nginx does at a site): accepts TLS with
+    ``cert``/``key`` on its own port and relays the bytes to ``backend_port``."""
+
+    def __init__(self, backend_port: int, cert: Path, key: Path) -> None:
+        import ssl
+
+        self.backend_port = backend_port
+        self.port = free_port()
+        self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._ctx.load_cert_chain(str(cert), str(key))
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener.settimeout(0.2)
+        self._stop = False
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> TlsTerminator:
+        t = threading.Thread(target=self._accept, name="tls-terminator", daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def _accept(self) -> None:
+        import ssl
+
+        while not self._stop:
+            try:
+                raw, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                raw.settimeout(10)
+                conn = self._ctx.wrap_socket(raw, server_side=True)
+            except (ssl.SSLError, OSError):  # the client did not trust us: that is its business
+                raw.close()
+                continue
+            backend = socket.create_connection(("127.0.0.1", self.backend_port))
+            for a, b in ((conn, backend), (backend, conn)):
+                t = threading.Thread(target=self._pump, args=(a, b), daemon=True)
+                t.start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        self._stop = True
+        self._listener.close()
+        for t in self._threads:
+            t.join(2)
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files); the certificate is its own CA."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
 
 
 @contextlib.contextmanager

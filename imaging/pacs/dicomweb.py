@@ -59,6 +59,17 @@ def encode_part10(ds: Dataset) -> bytes:
     return buf.getvalue()
 
 
+class _Session(requests.Session):
+    """A session whose own CA file (or "no verification") wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``:
+    requests lets those environment variables override a session's ``verify`` (psf/requests#3829)."""
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # noqa: ANN001,ANN201
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if self.verify is not True and verify is None:
+            settings["verify"] = self.verify
+        return settings
+
+
 class DicomWebClient:
     """A PACS over DICOMweb (see the module docstring)."""
 
@@ -69,7 +80,7 @@ class DicomWebClient:
             raise PacsError(f"server {server.name} has no DICOMweb URL")
         self.server = server
         self.credentials = credentials
-        session = requests.Session()
+        session = _Session()
         session.verify = server.ca_file if (server.ca_file and server.verify_tls) else server.verify_tls
         secret = credentials.secret(server)
         if server.auth == "basic":

@@ -111,8 +111,17 @@ def _tune_socket(event: evt.Event) -> None:
         wrapper.__class__ = _LowLatencySocket
 
 
+_STATUS_MEANINGS = {
+    0xA700: "out of resources", 0xA701: "out of resources: unable to calculate the number of matches",
+    0xA702: "out of resources: unable to perform sub-operations", 0xA801: "move destination unknown",
+    0xA900: "identifier does not match the SOP class", 0xB000: "sub-operations complete, with failures",
+    0xC000: "unable to process", 0xFE00: "cancelled",
+}
+
+
 def _status_text(code: int) -> str:
-    return f"0x{code:04X}"
+    meaning = _STATUS_MEANINGS.get(code)
+    return f"0x{code:04X}" + (f" ({meaning})" if meaning else "")
 
 
 class DimseClient:
@@ -146,6 +155,22 @@ class DimseClient:
             ctx.verify_mode = ssl.CERT_NONE
         return ctx, str(self.server.host)
 
+    def _diagnose_tls(self) -> str | None:
+        """After a failed association over TLS: the TLS handshake's own error (pynetdicom only logs it)."""
+        args = self._tls_args()
+        if args is None:
+            return None
+        ctx, hostname = args
+        try:
+            with socket.create_connection((str(self.server.host), int(self.server.port or 0)),
+                                          timeout=min(10.0, self.server.timeout_s)) as raw, \
+                    ctx.wrap_socket(raw, server_hostname=hostname):
+                return None
+        except ssl.SSLError as exc:
+            return str(exc)
+        except OSError:
+            return None
+
     @contextmanager
     def _associate(self, what: str, ae: AE, ext_neg: list[Any] | None = None,
                    handlers: list[Any] | None = None) -> Iterator[Any]:
@@ -165,6 +190,10 @@ class DimseClient:
                 raise PacsUnavailable(f"{what} on {s.name}: {s.called_aet} at {s.host}:{s.port} rejected the "
                                       f"association from {s.calling_aet} ({why or 'no reason given'}); is our AE "
                                       "title registered on the PACS and its AE title right?")
+            tls_problem = self._diagnose_tls()
+            if tls_problem:
+                raise PacsTlsError(f"{what} on {s.name}: DICOM TLS to {s.host}:{s.port} failed (certificate not "
+                                   f"trusted, wrong host name or no TLS there): {tls_problem}")
             raise PacsUnavailable(f"{what} on {s.name}: cannot connect to {s.called_aet} at {s.host}:{s.port} "
                                   "(connection refused, timed out or aborted); is the server running and the "
                                   "address right?")

@@ -77,7 +77,12 @@ def pull_series(client: PacsClient, cache: StudyCache, series: SeriesRecord, ins
         def sink(data: bytes) -> None:
             transfer.add(data)
 
-        client.retrieve(series.study_uid, series.series_uid, want, sink, cancel)
+        try:
+            client.retrieve(series.study_uid, series.series_uid, want, sink, cancel)
+        except (PacsIncomplete, PacsNotFound) as exc:
+            raise type(exc)(f"series {series.series_uid} did not arrive whole ({exc}); the {transfer.count} of "
+                            f"{len(expected)} instance(s) received are kept aside and the series is not marked "
+                            "complete: pull again") from None
     if cancel():
         raise PacsCancelled(f"retrieval of series {series.series_uid} cancelled")
     after = {i.sop_uid for i in client.find_instances(series.study_uid, series.series_uid)}
@@ -140,13 +145,17 @@ def pull_study(client: PacsClient, cache: StudyCache, study_uid: str, series_uid
             done += len(instances)
             report()
         else:
-            base = done
-            arrived: set[str] = set()
+            # what an interrupted earlier pull left counts as done; progress then counts the arrivals
+            already = cache.begin(study_uid, series.series_uid).have() & {i.sop_uid for i in instances}
+            done += len(already)
+            report()
+            start = done - len(already)
+            arrived: set[str] = set(already)
 
-            def counted(sop: str, base: int = base, arrived: set[str] = arrived) -> None:
+            def counted(sop: str, start: int = start, arrived: set[str] = arrived) -> None:
                 nonlocal done
                 arrived.add(sop)
-                done = base + len(arrived)
+                done = start + len(arrived)
                 report()
 
             try:
@@ -154,8 +163,9 @@ def pull_study(client: PacsClient, cache: StudyCache, study_uid: str, series_uid
                 outcome = SeriesPull(series, "retrieved", manifest)
             except (PacsIncomplete, PacsNotFound) as exc:  # this series only; the server is fine
                 outcome = SeriesPull(series, "failed", error=str(exc))
-            done = base + len(instances)
-            report()
+            if done != start + len(instances):
+                done = start + len(instances)
+                report()
         result.series.append(outcome)
         if on_series is not None:
             on_series(outcome)
