@@ -34,7 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from imaging.pacs.cache import StudyCache
     from imaging.pacs.client import PacsClient
 
-__all__ = ["GradedFinding", "SrSummary", "fetch_study_annotations", "summarize_sr", "summarize_sr_file"]
+__all__ = ["UNNAMED_READER", "GradedFinding", "SrSummary", "fetch_study_annotations", "grades_by_study", "summarize_sr",
+           "summarize_sr_file"]
 
 _PERSON_OBSERVER_NAME = ("121008", "DCM")
 _FINDING_SITE = ("363698007", "SCT")
@@ -227,3 +228,23 @@ def fetch_study_annotations(client: PacsClient, cache: StudyCache, study_uid: st
                 problems.append(str(exc))
     summaries.sort(key=lambda x: (x.date, x.time, x.reader))
     return summaries, problems
+
+
+UNNAMED_READER = "(reader not named)"
+
+
+def grades_by_study(summaries: Iterable[SrSummary]) -> dict[str, dict[str, str]]:
+    """``{StudyInstanceUID: {reader: grade}}`` for reader agreement: each reader's most severe final Bilsky
+    grade in the study (the compression that decides treatment), from that reader's latest SR of the
+    study (a re-read replaces an earlier one). SRs without a final grade are left out."""
+    latest: dict[tuple[str, str], SrSummary] = {}
+    for s in summaries:
+        if s.worst_grade() is None:
+            continue
+        key = (s.study_uid, s.reader or UNNAMED_READER)
+        if key not in latest or (s.date, s.time) > (latest[key].date, latest[key].time):
+            latest[key] = s
+    out: dict[str, dict[str, str]] = {}
+    for (study, reader), s in sorted(latest.items()):
+        out.setdefault(study, {})[reader] = s.worst_grade() or ""
+    return out
