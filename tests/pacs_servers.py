@@ -68,7 +68,7 @@ class OrthancServer:
     on the DIMSE port with that (certificate, key); ``lua``: a Lua script (e.g. an IncomingHttpRequestFilter).
 
     No HTTPS here: Debian's Orthanc 1.10 (civetweb on OpenSSL 3) crashes on the first HTTPS connection, so
-    HTTPS is terminated in front of it (:class:`TlsTerminator`), as sites do with nginx."""
+    HTTPS is terminated in front of it (:class:`TcpRelay`), as sites do with nginx."""
 
     def __init__(self, folder: Path, name: str = "test", *, aet: str = "ORTHANC",
                  users: dict[str, str] | None = None, modalities: dict[str, tuple[str, int]] | None = None,
@@ -193,24 +193,29 @@ class OrthancServer:
             return dict(self.session().get(self.url + "/statistics", timeout=10).json())
 
 
-class TlsTerminator:
-    """HTTPS in front of an HTTP server on 127.0.0.1 (what nginx does at a site): accepts TLS with
-    ``cert``/``key`` on its own port and relays the bytes to ``backend_port``."""
+class TcpRelay:
+    """A relay on 127.0.0.1 in front of a server on 127.0.0.1: with ``cert``/``key`` it terminates TLS (what
+    nginx does at a site); with ``bytes_per_second`` it paces the server's answers like a slow network link.
+    Relays the bytes unchanged otherwise."""
 
-    def __init__(self, backend_port: int, cert: Path, key: Path) -> None:
+    def __init__(self, backend_port: int, cert: Path | None = None, key: Path | None = None,
+                 bytes_per_second: float | None = None) -> None:
         import ssl
 
         self.backend_port = backend_port
         self.port = free_port()
-        self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._ctx.load_cert_chain(str(cert), str(key))
+        self.rate = bytes_per_second
+        self._ctx: ssl.SSLContext | None = None
+        if cert is not None:
+            self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._ctx.load_cert_chain(str(cert), str(key))
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._listener.settimeout(0.2)
         self._stop = False
         self._threads: list[threading.Thread] = []
 
-    def start(self) -> TlsTerminator:
-        t = threading.Thread(target=self._accept, name="tls-terminator", daemon=True)
+    def start(self) -> TcpRelay:
+        t = threading.Thread(target=self._accept, name="tcp-relay", daemon=True)
         t.start()
         self._threads.append(t)
         return self
@@ -225,28 +230,32 @@ class TlsTerminator:
                 continue
             except OSError:
                 return
-            try:
-                raw.settimeout(10)
-                conn = self._ctx.wrap_socket(raw, server_side=True)
-            except (ssl.SSLError, OSError):  # the client did not trust us: that is its business
-                raw.close()
-                continue
+            conn: socket.socket = raw
+            if self._ctx is not None:
+                try:
+                    raw.settimeout(10)
+                    conn = self._ctx.wrap_socket(raw, server_side=True)
+                    conn.settimeout(None)
+                except (ssl.SSLError, OSError):  # the client did not trust us: that is its business
+                    raw.close()
+                    continue
             backend = socket.create_connection(("127.0.0.1", self.backend_port))
-            for a, b in ((conn, backend), (backend, conn)):
-                t = threading.Thread(target=self._pump, args=(a, b), daemon=True)
+            for src, dst, rate in ((conn, backend, None), (backend, conn, self.rate)):
+                t = threading.Thread(target=self._pump, args=(src, dst, rate), daemon=True)
                 t.start()
 
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, rate: float | None) -> None:
         try:
-            while data := src.recv(65536):
+            while not self._stop and (data := src.recv(16384)):
                 dst.sendall(data)
+                if rate:
+                    time.sleep(len(data) / rate)
         except OSError:
             pass
         finally:
-            for s in (src, dst):
+            for sock in (src, dst):
                 with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def stop(self) -> None:
         self._stop = True

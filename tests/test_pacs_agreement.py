@@ -17,6 +17,7 @@ Cohen A-B (S1-S4): p_o 3/4, p_e 4/16 -> 2/3. A-C (S1-S3): p_o 2/3, p_e 2/9 -> 4/
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 
@@ -36,6 +37,20 @@ TABLE = {"S1": {"A": "3", "B": "3", "C": "3"}, "S2": {"A": "2", "B": "3", "C": "
 # The sample studies stand in for S1-S4 on the PACS.
 STUDIES = {"S1": "2.25.241667685825153770813877347509863580712", "S2": "2.25.57323334630524401917095615502582761207",
            "S3": "2.25.66897347174197591477752649426495943628", "S4": "2.25.134655499216156862206587357012821304121"}
+STUDY_KEYWORDS = ("PatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
+                  "StudyTime", "AccessionNumber", "StudyID", "StudyDescription", "ReferringPhysicianName")
+
+
+@functools.cache
+def study_header(study_uid: str) -> Dataset:
+    """The patient and study attributes of a sample study (read from one of its files)."""
+    for series_folder in sorted(p for p in SAMPLES.glob("*/*") if p.is_dir()):
+        first = next(iter(sorted(series_folder.glob("*.dcm"))), None)
+        if first is not None:
+            ds = dcmread(first, stop_before_pixels=True, specific_tags=list(STUDY_KEYWORDS))
+            if ds.StudyInstanceUID == study_uid:
+                return ds
+    raise KeyError(study_uid)
 
 
 def test_fleiss_by_hand() -> None:
@@ -75,8 +90,8 @@ def _walk(items):  # noqa: ANN001,ANN202
 
 
 def reader_sr(base: Dataset, reader: str, grade: str, study_uid: str, date: str) -> Dataset:
-    """SpineCase's exported SR re-signed by another reader with every final Bilsky grade set to ``grade``
-    (the finding groups, codes and structure stay SpineCase's own)."""
+    """SpineCase's exported SR re-signed by another reader with every final Bilsky grade set to ``grade``, for
+    another of the sample studies (the finding groups, codes and structure stay SpineCase's own)."""
     ds = copy.deepcopy(base)
     for item in _walk(ds.ContentSequence):
         name = item.ConceptNameCodeSequence[0] if "ConceptNameCodeSequence" in item else None
@@ -85,7 +100,12 @@ def reader_sr(base: Dataset, reader: str, grade: str, study_uid: str, date: str)
         if name is not None and name.CodeValue == "BILSKY":
             item.ConceptCodeSequence[0].CodeValue = grade
             item.ConceptCodeSequence[0].CodeMeaning = f"Bilsky grade {grade}"
-    ds.StudyInstanceUID = study_uid
+    header = study_header(study_uid)  # the study's own patient and study attributes: one study, one patient
+    for keyword in STUDY_KEYWORDS:
+        if keyword in header:
+            setattr(ds, keyword, header.get(keyword))
+        elif keyword in ds:
+            delattr(ds, keyword)
     ds.SeriesInstanceUID = generate_uid()
     ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
     ds.ContentDate = date

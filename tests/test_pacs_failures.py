@@ -24,7 +24,7 @@ from imaging.pacs import (
 )
 from imaging.pacs.cache import PARTIAL
 from tests.pacs_fixtures import CALLING_AET, THORACIC_CT_SERIES, THORACIC_CT_STUDY, require_orthanc
-from tests.pacs_servers import SAMPLES, OrthancServer, TlsTerminator, free_port, make_certificate
+from tests.pacs_servers import SAMPLES, OrthancServer, TcpRelay, free_port, make_certificate
 
 CT_FILES = sorted((SAMPLES / "thoracic_ddlps" / "ct_axial").glob("*.dcm"))
 
@@ -132,7 +132,7 @@ def secure_pacs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Orth
                             modalities={"me": (CALLING_AET, free_port())})
     orthanc.start()
     orthanc.upload(CT_FILES[:3])
-    tls = TlsTerminator(orthanc.http_port, cert, key).start()
+    tls = TcpRelay(orthanc.http_port, cert, key).start()
     yield orthanc, cert, f"https://127.0.0.1:{tls.port}/dicom-web"
     tls.stop()
     orthanc.stop()
