@@ -32,9 +32,10 @@ run: sysdeps-run $(STAMP)
 test: sysdeps-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: sysdeps-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_load.py
 	@if [ -f benchmarks/bench_render.py ]; then QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_render.py; fi
+	$(BIN)/python benchmarks/bench_pacs.py
 
 samples: $(STAMP)
 	$(BIN)/python -m tools.phantom sample_dicoms

@@ -1,24 +1,28 @@
-"""DICOMweb client (QIDO-RS, WADO-RS, STOW-RS) on ``dicomweb-client``. Qt-free.
+"""DICOMweb client (QIDO-RS, WADO-RS, STOW-RS). Qt-free.
 
-Retrieval asks for the transfer syntax the server stores (``transfer-syntax=*``): Debian's Orthanc cannot
-transcode JPEG 2000 (it answers HTTP 500 for another syntax), and SpineCase decodes JPEG 2000 itself.
+STOW-RS goes through ``dicomweb-client``; QIDO-RS and WADO-RS requests are built here on the same
+``requests`` session, for two reasons given where they are made (:meth:`DicomWebClient._qido`: wildcards
+that survive Debian's Orthanc; :meth:`DicomWebClient._wado`: the instances byte for byte as stored, without
+parsing and re-encoding each one). Retrieval asks for the transfer syntax the server stores
+(``transfer-syntax=*``): Debian's Orthanc cannot transcode JPEG 2000 (it answers HTTP 500 for another
+syntax), and SpineCase decodes JPEG 2000 itself.
 HTTP errors become :mod:`imaging.pacs.errors` with the server's name and what to do; requests are not
 retried (a server that is down is reported at once, not after half a minute of back-off).
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from email.message import Message
 from io import BytesIO
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 from dicomweb_client.api import DICOMwebClient as _Client
 from pydicom import dcmread
-from pydicom.dataset import Dataset
+from pydicom.datadict import tag_for_keyword
 from pydicom.errors import InvalidDicomError
 
 from imaging.pacs.client import CancelFn, InstanceSink, StoreResult
@@ -45,18 +49,9 @@ from imaging.pacs.records import (
     study_filters,
 )
 
-__all__ = ["STORED_SYNTAX", "DicomWebClient"]
+__all__ = ["DicomWebClient", "JsonAttributes", "iter_multipart"]
 
-# WADO-RS media type for "the instances as stored, whatever their transfer syntax" (PS3.18 8.7.3.5.2).
-STORED_SYNTAX = (("application/dicom", "*"),)
 T = TypeVar("T")
-
-
-def encode_part10(ds: Dataset) -> bytes:
-    """A data set as a DICOM Part 10 file (preamble and file meta information) in its own syntax."""
-    buf = BytesIO()
-    ds.save_as(buf, enforce_file_format=True)
-    return buf.getvalue()
 
 
 class _Session(requests.Session):
@@ -135,7 +130,7 @@ class DicomWebClient:
         self._qido("QIDO-RS ping", "studies?limit=1", {}, ())
         return time.perf_counter() - start
 
-    def _qido(self, what: str, path: str, filters: dict[str, str], fields: Sequence[str]) -> list[Dataset]:
+    def _qido(self, what: str, path: str, filters: dict[str, str], fields: Sequence[str]) -> list[JsonAttributes]:
         """A QIDO-RS search. The query string is built here, not by dicomweb-client: its encoder turns the
         wildcards ``*`` and ``?`` into ``%2A``/``%3F``, and Debian's Orthanc (1.10) does not percent-decode
         query arguments at all, so no wildcard and no ``^`` or space would ever match. Values keep ``*`` and
@@ -156,7 +151,7 @@ class DicomWebClient:
             doc = r.json()
             return [doc] if isinstance(doc, dict) else list(doc)
 
-        found = [Dataset.from_json(d) for d in self._call(what, get)]
+        found = [JsonAttributes(d) for d in self._call(what, get)]
         changed = {k: v for k, v in filters.items() if loose[k] != v}
         return [ds for ds in found if all(_matches(ds, k, v) for k, v in changed.items())]
 
@@ -177,27 +172,46 @@ class DicomWebClient:
         return [InstanceRecord.from_dataset(ds) for ds in found]
 
     # -- retrieve -------------------------------------------------------------------------------------------
+    def _wado(self, what: str, path: str, sink: InstanceSink, cancel: CancelFn, series_uid: str) -> int:
+        """GET a WADO-RS resource as stored (``transfer-syntax=*``) and hand each part, a DICOM Part 10 file
+        exactly as the server keeps it, to ``sink``. Returns the number of parts.
+
+        The multipart answer is read here rather than through dicomweb-client, whose retrieve methods parse
+        every instance into a pydicom data set: writing that back re-encodes the file (not byte for byte
+        the server's) and took most of the time of a pull."""
+        url = f"{self.server.url}/{path}"
+        headers = {"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'}
+
+        def get() -> requests.Response:
+            r = self._session.get(url, headers=headers, stream=True,
+                                  timeout=self._client._timeout)  # noqa: SLF001 - the timeout given above
+            r.raise_for_status()
+            return r
+
+        response = self._call(what, get)
+        count = 0
+        with response:
+            parts = iter_multipart(response)
+            while True:
+                if cancel():
+                    raise PacsCancelled(f"retrieval of series {series_uid} cancelled")
+                part = self._call(what, lambda: next(parts, None))
+                if part is None:
+                    return count
+                sink(part)
+                count += 1
+
     def retrieve(self, study_uid: str, series_uid: str, sop_uids: Sequence[str] | None, sink: InstanceSink,
                  cancel: CancelFn) -> None:
+        check_uid(study_uid, "StudyInstanceUID")
+        check_uid(series_uid, "SeriesInstanceUID")
         what = f"retrieving series {series_uid}"
+        base = f"studies/{study_uid}/series/{series_uid}"
         if sop_uids is None:
-            stream: Iterator[Dataset] = self._call(what, lambda: self._client.iter_series(
-                study_uid, series_uid, media_types=STORED_SYNTAX))
-            with contextlib.closing(stream):  # closing the generator closes the HTTP response
-                while True:
-                    if cancel():
-                        raise PacsCancelled(f"retrieval of series {series_uid} cancelled")
-                    ds = self._call(what, lambda: next(stream, None))
-                    if ds is None:
-                        break
-                    sink(encode_part10(ds))
+            self._wado(what, base, sink, cancel, series_uid)
             return
         for uid in sop_uids:
-            if cancel():
-                raise PacsCancelled(f"retrieval of series {series_uid} cancelled")
-            ds = self._call(what, lambda uid=uid: self._client.retrieve_instance(
-                study_uid, series_uid, uid, media_types=STORED_SYNTAX))
-            sink(encode_part10(ds))
+            self._wado(what, f"{base}/instances/{check_uid(uid, 'SOPInstanceUID')}", sink, cancel, series_uid)
 
     # -- store ----------------------------------------------------------------------------------------------
     def store(self, files: Sequence[bytes]) -> StoreResult:
@@ -221,6 +235,57 @@ class DicomWebClient:
         self._session.close()
 
 
+class JsonAttributes:
+    """A QIDO-RS answer (one DICOM JSON object) read by keyword, like a data set's ``get``: the records
+    need a handful of values, and ``Dataset.from_json`` of every answer cost more than the transfer."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+
+    def get(self, keyword: str, default: Any = None) -> Any:
+        tag = tag_for_keyword(keyword)
+        element = self.doc.get(f"{tag:08X}") if tag is not None else None
+        values = element.get("Value") if isinstance(element, dict) else None
+        if not values:
+            return default
+        out = [v.get("Alphabetic", "") if isinstance(v, dict) else v for v in values]
+        return out[0] if len(out) == 1 else out
+
+
+def iter_multipart(response: requests.Response, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """The bodies of a ``multipart/related`` answer as they stream in (RFC 2046 section 5.1.1). A single
+    ``application/dicom`` body (some servers answer one instance so) is yielded as it is. Raises
+    :class:`PacsIncomplete` when the stream ends before the closing delimiter (the transfer broke off)."""
+    message = Message()
+    message["content-type"] = response.headers.get("Content-Type", "")
+    if message.get_content_type() == "application/dicom":
+        yield response.content
+        return
+    boundary = message.get_param("boundary")
+    if message.get_content_type() != "multipart/related" or not isinstance(boundary, str) or not boundary:
+        raise PacsError(f"unexpected answer {response.headers.get('Content-Type', '(no type)')!r}; "
+                        "expected multipart/related DICOM")
+    delimiter = b"\r\n--" + boundary.encode("ascii")
+    buf = bytearray(b"\r\n")  # so the first boundary, at the very start, matches the delimiter too
+    search = 0
+    in_part = False
+    for chunk in response.iter_content(chunk_size):
+        buf += chunk
+        while (i := buf.find(delimiter, search)) >= 0:
+            if in_part:
+                raw = bytes(buf[:i])
+                head = raw.find(b"\r\n\r\n")
+                if head < 0:
+                    raise PacsIncomplete("a part of the answer has no header end")
+                yield raw[head + 4:]
+            del buf[: i + len(delimiter)]
+            in_part = True
+            search = 0
+        search = max(0, len(buf) - len(delimiter) + 1)
+    if not in_part or not buf.startswith(b"--"):
+        raise PacsIncomplete("the answer ended before its closing boundary (the transfer broke off)")
+
+
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~*?-]")
 
 
@@ -229,7 +294,7 @@ def _loosen(value: str) -> str:
     return "".join(c if _URL_SAFE.fullmatch(c) else "?" for c in value)
 
 
-def _matches(ds: Dataset, keyword: str, pattern: str) -> bool:
+def _matches(ds: JsonAttributes, keyword: str, pattern: str) -> bool:
     """DICOM matching of one answer against the exact filter: ``*`` and ``?`` wildcards (single value
     matching), person names regardless of case (as most servers, Orthanc included, match them), ranges
     for dates; multi-valued attributes (ModalitiesInStudy) match when one value does."""

@@ -9,10 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
-
-from pydicom.dataset import Dataset
+from typing import Any, Protocol
 
 __all__ = ["InstanceRecord", "SeriesRecord", "StudyQuery", "StudyRecord", "check_uid", "parse_date_range"]
+
+class Attributes(Protocol):
+    """Anything that gives DICOM values by keyword: a pydicom data set (C-FIND) or a QIDO-RS JSON answer."""
+
+    def get(self, keyword: str, default: Any = None) -> Any: ...
+
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
@@ -93,7 +98,7 @@ class StudyQuery:
         return not any(getattr(self, n) for n in self.__dataclass_fields__)
 
 
-def _str(ds: Dataset, keyword: str) -> str:
+def _str(ds: Attributes, keyword: str) -> str:
     v = ds.get(keyword)
     if v is None:
         return ""
@@ -102,7 +107,7 @@ def _str(ds: Dataset, keyword: str) -> str:
     return str(v)
 
 
-def _int(ds: Dataset, keyword: str) -> int | None:
+def _int(ds: Attributes, keyword: str) -> int | None:
     v = ds.get(keyword)
     try:
         return int(v) if v not in (None, "") else None
@@ -128,7 +133,7 @@ class StudyRecord:
     instance_count: int | None = None
 
     @classmethod
-    def from_dataset(cls, ds: Dataset) -> StudyRecord:
+    def from_dataset(cls, ds: Attributes) -> StudyRecord:
         mods = ds.get("ModalitiesInStudy")
         if mods is None:
             modalities: tuple[str, ...] = ()
@@ -164,7 +169,7 @@ class SeriesRecord:
     series_time: str = ""
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, study_uid: str = "") -> SeriesRecord:
+    def from_dataset(cls, ds: Attributes, study_uid: str = "") -> SeriesRecord:
         return cls(study_uid=_str(ds, "StudyInstanceUID") or study_uid, series_uid=_str(ds, "SeriesInstanceUID"),
                    modality=_str(ds, "Modality"), series_number=_int(ds, "SeriesNumber"),
                    description=_str(ds, "SeriesDescription"),
@@ -185,7 +190,7 @@ class InstanceRecord:
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def from_dataset(cls, ds: Dataset) -> InstanceRecord:
+    def from_dataset(cls, ds: Attributes) -> InstanceRecord:
         return cls(sop_uid=_str(ds, "SOPInstanceUID"), sop_class_uid=_str(ds, "SOPClassUID"),
                    instance_number=_int(ds, "InstanceNumber"))
 
