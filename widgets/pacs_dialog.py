@@ -95,6 +95,7 @@ class PacsDialog(QDialog):
         self.resize(1100, 720)
         self._studies: dict[str, StudyRecord] = {}
         self._annotations: list[SrSummary] = []
+        self._annotations_for: str | None = None
         self._busy = False
         box = QVBoxLayout(self)
 
@@ -285,7 +286,7 @@ class PacsDialog(QDialog):
             if item is not None and item.data(0, _KIND_ROLE) == "study-unloaded":
                 item.setData(0, _KIND_ROLE, "study-loading")
                 self.seriesRequested.emit(self.server_name(), studies[0])
-            if studies[0] != getattr(self, "_annotations_for", None):
+            if studies[0] != self._annotations_for:
                 self._annotations_for = studies[0]
                 self.annotations.clear()
                 self.annotations_label.setText("Annotations stored for the study (SRs): looking\u2026")
@@ -358,7 +359,7 @@ class PacsDialog(QDialog):
                 for i in range(item.childCount())]
 
     def show_annotations(self, study_uid: str, summaries: Sequence[SrSummary], problems: Sequence[str] = ()) -> None:
-        if study_uid != getattr(self, "_annotations_for", None):
+        if study_uid != self._annotations_for:
             return  # an answer for a study no longer selected
         self._annotations = list(summaries)
         self.annotations.clear()

@@ -127,7 +127,10 @@ def pull_study(client: PacsClient, cache: StudyCache, study_uid: str, series_uid
     for s in chosen:
         if cancel():
             raise PacsCancelled("retrieval cancelled")
-        plans.append((s, client.find_instances(study_uid, s.series_uid)))
+        try:
+            plans.append((s, client.find_instances(study_uid, s.series_uid)))
+        except PacsNotFound:  # gone since the series were listed: that series fails below, the others go on
+            plans.append((s, []))
     total = sum(len(i) for _, i in plans)
     done = 0
 
@@ -139,14 +142,20 @@ def pull_study(client: PacsClient, cache: StudyCache, study_uid: str, series_uid
     for series, instances in plans:
         if cancel():
             raise PacsCancelled("retrieval cancelled")
-        cached = cache.complete_series(study_uid, series.series_uid)
+        try:
+            cached = cache.complete_series(study_uid, series.series_uid)
+        except ValueError:
+            cached = None  # not a UID: pull_series refuses it below
         if cached is not None and cached.sop_uids == {i.sop_uid for i in instances}:
             outcome = SeriesPull(series, "cached", cached)
             done += len(instances)
             report()
         else:
             # what an interrupted earlier pull left counts as done; progress then counts the arrivals
-            already = cache.begin(study_uid, series.series_uid).have() & {i.sop_uid for i in instances}
+            try:
+                already = cache.begin(study_uid, series.series_uid).have() & {i.sop_uid for i in instances}
+            except ValueError:
+                already = set()
             done += len(already)
             report()
             start = done - len(already)
@@ -163,6 +172,8 @@ def pull_study(client: PacsClient, cache: StudyCache, study_uid: str, series_uid
                 outcome = SeriesPull(series, "retrieved", manifest)
             except (PacsIncomplete, PacsNotFound) as exc:  # this series only; the server is fine
                 outcome = SeriesPull(series, "failed", error=str(exc))
+            except ValueError as exc:  # the PACS listed something that is not a UID: never a path here
+                outcome = SeriesPull(series, "failed", error=f"series {series.series_uid!r}: {exc}")
             if done != start + len(instances):
                 done = start + len(instances)
                 report()
