@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "app.commands.schema",
     "app.commands.bilsky_agreement",
     "app.commands.pacs",
+    "app.commands.deidentify",
 ]
 
 

@@ -45,7 +45,7 @@ _log = logging.getLogger(__name__)
 
 __all__ = ["DICOM_EXPORT_KINDS", "SR_IMPORT_MISSING", "PacsFeature", "install", "open_sr_in_case"]
 
-# The case's exports that go to the PACS (File > Send to PACS), by their key in the export list.
+# The case's exports that go to the PACS (File > Send to PACS), by their key in the export registry.
 DICOM_EXPORT_KINDS = ("sr", "seg", "kos")
 SR_IMPORT_MISSING = "SR import is not available yet: the SR is in the local cache at {path}."
 
@@ -109,7 +109,10 @@ class PacsFeature(QObject):
         actions = menu.actions()
         after_open = next((i for i, a in enumerate(actions) if a is window.act_open_files), None)
         before = actions[after_open + 1] if after_open is not None and after_open + 1 < len(actions) else None
-        menu.insertAction(before, self.act_open)
+        if before is not None:
+            menu.insertAction(before, self.act_open)
+        else:
+            menu.addAction(self.act_open)
         menu.insertAction(window.act_quit, self.act_send)
         menu.insertSeparator(window.act_quit)
 
@@ -138,7 +141,7 @@ class PacsFeature(QObject):
         who = f" for {server.username}" if server.username else ""
         text, ok = QInputDialog.getText(self.dialog or self.window, f"{server.name}: {what}",
                                         f"The {what}{who} on {server.name} (kept for this session only):",
-                                        QLineEdit.Password)
+                                        QLineEdit.EchoMode.Password)
         return text if ok and text else None
 
     def _say(self, text: str, level: str = "info") -> None:
@@ -160,7 +163,7 @@ class PacsFeature(QObject):
             d.cancelRequested.connect(self.cancel)
             self.dialog = d
         names = [s.name for s in self.servers()]
-        self.dialog.set_servers(names, self.window.settings.value("pacs/server", "") or None)
+        self.dialog.set_servers(names, str(self.window.settings.value("pacs/server", "") or "") or None)
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
@@ -305,10 +308,10 @@ class PacsFeature(QObject):
             if case_feature is None:
                 self.window.show_message("Send to PACS needs the case feature.", "error")
             return None
-        from app.feature_case import EXPORTS
+        from app.exports import export_specs
 
         folder = Path(tempfile.mkdtemp(prefix="spinecase-send-"))
-        kinds = [e.key for e in EXPORTS if e.key in DICOM_EXPORT_KINDS]
+        kinds = [e.key for e in export_specs() if e.key in DICOM_EXPORT_KINDS]
         files = [out for kind in kinds if (out := case_feature.export(kind, folder / f"{kind}.dcm")) is not None]
         if not files:
             shutil.rmtree(folder, ignore_errors=True)
@@ -338,5 +341,5 @@ class PacsFeature(QObject):
 
 def install(window: MainWindow) -> PacsFeature:
     feature = PacsFeature(window)
-    window.pacs_feature = feature  # type: ignore[attr-defined]
+    window.pacs_feature = feature  # type: ignore[attr-defined]  # the feature handle tests and scripts use
     return feature

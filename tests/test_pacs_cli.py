@@ -101,8 +101,8 @@ class MemoryKeyring(KeyringBackend):
     """An in-memory keyring backend (the keyring package's own plug-in interface). Not ``viable``: keyring
     must never pick it by itself for other tests (it auto-detects every subclass)."""
 
-    priority = 1  # type: ignore[assignment]
-    viable = False  # type: ignore[assignment]
+    priority = 1  # type: ignore[assignment]  # keyring declares it a class property
+    viable = False  # type: ignore[assignment]  # likewise
 
     def __init__(self) -> None:
         super().__init__()

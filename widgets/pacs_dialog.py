@@ -47,8 +47,8 @@ __all__ = ["PacsDialog", "ReaderAgreementDialog"]
 
 STUDY_COLUMNS = ["Date", "Patient name", "Patient ID", "Accession", "Modalities", "Description", "Series", "Images"]
 ANNOTATION_COLUMNS = ["Reader", "Date", "Time", "Bilsky grades", "Description", "From"]
-_UID_ROLE = Qt.UserRole
-_KIND_ROLE = Qt.UserRole + 1
+_UID_ROLE = Qt.ItemDataRole.UserRole
+_KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # a second role of our own
 IMAGE_MODALITIES_LAST = ("SR", "KO", "SEG", "PR", "DOC")
 
 
@@ -136,15 +136,15 @@ class PacsDialog(QDialog):
         box.addWidget(form_box)
 
         # -- studies and series; annotations -----------------------------------------------------------------
-        split = QSplitter(Qt.Vertical)
+        split = QSplitter(Qt.Orientation.Vertical)
         self.results = QTreeWidget()
         self.results.setObjectName("PacsResults")
         self.results.setColumnCount(len(STUDY_COLUMNS))
         self.results.setHeaderLabels(STUDY_COLUMNS)
-        self.results.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.results.setAlternatingRowColors(True)
         self.results.setUniformRowHeights(True)
-        self.results.header().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.results.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.results.header().setStretchLastSection(True)
         split.addWidget(self.results)
         ann = QWidget()
@@ -157,7 +157,7 @@ class PacsDialog(QDialog):
         self.annotations.setColumnCount(len(ANNOTATION_COLUMNS))
         self.annotations.setHeaderLabels(ANNOTATION_COLUMNS)
         self.annotations.setRootIsDecorated(False)
-        self.annotations.header().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.annotations.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         ann_box.addWidget(self.annotations)
         split.addWidget(ann)
         split.setStretchFactor(0, 3)
@@ -169,7 +169,7 @@ class PacsDialog(QDialog):
         self.status = QLabel("")
         self.status.setObjectName("PacsStatus")
         self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
         self.progress.setObjectName("PacsProgress")
         self.progress.setFixedWidth(220)
@@ -187,7 +187,7 @@ class PacsDialog(QDialog):
         self.open_annotation_button = QPushButton("Open into &Case")
         self.open_annotation_button.setObjectName("PacsOpenAnnotation")
         self.open_annotation_button.setToolTip("Open the selected SR's annotations into the case")
-        close = QDialogButtonBox(QDialogButtonBox.Close)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.close)
         bar.addWidget(self.status, 1)
         bar.addWidget(self.progress)
@@ -209,7 +209,7 @@ class PacsDialog(QDialog):
         self.agreement_button.clicked.connect(self._agreement)
         self.open_annotation_button.clicked.connect(self._open_annotation)
         self.annotations.itemSelectionChanged.connect(self._update_buttons)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.patient_name.setFocus)
+        QShortcut(QKeySequence("Ctrl+F"), self, lambda: self.patient_name.setFocus())
         self._update_buttons()
 
     # -- servers -------------------------------------------------------------------------------------------
@@ -249,7 +249,7 @@ class PacsDialog(QDialog):
     def selected_study_uids(self) -> list[str]:
         uids: list[str] = []
         for item in self.results.selectedItems():
-            top = item if item.parent() is None else item.parent()
+            top = item.parent() or item
             uid = str(top.data(0, _UID_ROLE))
             if uid not in uids:
                 uids.append(uid)
@@ -257,7 +257,7 @@ class PacsDialog(QDialog):
 
     def selected_series_uids(self, study_uid: str) -> list[str]:
         return [str(i.data(0, _UID_ROLE)) for i in self.results.selectedItems()
-                if i.parent() is not None and str(i.parent().data(0, _UID_ROLE)) == study_uid]
+                if (parent := i.parent()) is not None and str(parent.data(0, _UID_ROLE)) == study_uid]
 
     def retrieve(self) -> None:
         studies = self.selected_study_uids()
@@ -309,7 +309,7 @@ class PacsDialog(QDialog):
     def _study_item(self, uid: str) -> QTreeWidgetItem | None:
         for i in range(self.results.topLevelItemCount()):
             item = self.results.topLevelItem(i)
-            if item.data(0, _UID_ROLE) == uid:
+            if item is not None and item.data(0, _UID_ROLE) == uid:
                 return item
         return None
 
@@ -325,7 +325,7 @@ class PacsDialog(QDialog):
             item.setData(0, _UID_ROLE, s.study_uid)
             item.setData(0, _KIND_ROLE, "study-unloaded")
             item.setToolTip(0, f"StudyInstanceUID {s.study_uid}")
-            item.setChildIndicatorPolicy(QTreeWidgetItem.ShowIndicator)
+            item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
             self.results.addTopLevelItem(item)
         self.set_idle(f"{len(studies)} stud{'y' if len(studies) == 1 else 'ies'} found." if studies
                       else "No study matches.")
@@ -347,7 +347,7 @@ class PacsDialog(QDialog):
             child.setData(0, _KIND_ROLE, "series")
             child.setToolTip(1, f"SeriesInstanceUID {s.series_uid}")
             item.addChild(child)
-        item.setChildIndicatorPolicy(QTreeWidgetItem.DontShowIndicatorWhenChildless)
+        item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.DontShowIndicatorWhenChildless)
         item.setExpanded(True)
 
     def series_rows(self, study_uid: str) -> list[tuple[str, str, str]]:
@@ -355,8 +355,8 @@ class PacsDialog(QDialog):
         item = self._study_item(study_uid)
         if item is None:
             return []
-        return [(item.child(i).text(4), item.child(i).text(5), item.child(i).text(7))
-                for i in range(item.childCount())]
+        children = [c for i in range(item.childCount()) if (c := item.child(i)) is not None]
+        return [(c.text(4), c.text(5), c.text(7)) for c in children]
 
     def show_annotations(self, study_uid: str, summaries: Sequence[SrSummary], problems: Sequence[str] = ()) -> None:
         if study_uid != self._annotations_for:
@@ -379,8 +379,9 @@ class PacsDialog(QDialog):
         self._update_buttons()
 
     def annotation_rows(self) -> list[list[str]]:
-        return [[self.annotations.topLevelItem(i).text(c) for c in range(len(ANNOTATION_COLUMNS))]
-                for i in range(self.annotations.topLevelItemCount())]
+        items = [it for i in range(self.annotations.topLevelItemCount())
+                 if (it := self.annotations.topLevelItem(i)) is not None]
+        return [[it.text(c) for c in range(len(ANNOTATION_COLUMNS))] for it in items]
 
     # -- progress ------------------------------------------------------------------------------------------
     def set_busy(self, text: str, cancellable: bool = True) -> None:
@@ -426,7 +427,7 @@ class ReaderAgreementDialog(QDialog):
         self.report = QPlainTextEdit(format_reader_agreement(result) + (f"\n\n{sources}" if sources else ""))
         self.report.setReadOnly(True)
         mono = QFont("DejaVu Sans Mono")
-        mono.setStyleHint(QFont.Monospace)
+        mono.setStyleHint(QFont.StyleHint.Monospace)
         self.report.setFont(mono)
         box.addWidget(self.report, 1)
         form = QFormLayout()
@@ -438,12 +439,12 @@ class ReaderAgreementDialog(QDialog):
             for i, row in enumerate(pair.confusion):
                 for j, v in enumerate(row):
                     cell = QTableWidgetItem(str(v))
-                    cell.setTextAlignment(Qt.AlignCenter)
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                     if i == j:
-                        cell.setFont(QFont(cell.font().family(), -1, QFont.Bold))
+                        cell.setFont(QFont(cell.font().family(), -1, QFont.Weight.Bold))
                     table.setItem(i, j, cell)
-            table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-            table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             table.setMaximumHeight(230)
             kappa = "undefined" if pair.kappa is None else f"{pair.kappa:.3f}"
             form.addRow(QLabel(f"{a} (rows) vs {b} (columns): n = {pair.n}, {pair.percent_agreement:.1f}% agree, "
@@ -451,6 +452,6 @@ class ReaderAgreementDialog(QDialog):
             form.addRow(table)
             self.tables.append(table)
         box.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         box.addWidget(buttons)

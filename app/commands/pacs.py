@@ -25,7 +25,9 @@ from typing import Any
 NAME = "pacs"
 HELP = "PACS servers (DICOMweb, DIMSE): add/list/remove/echo/login, find studies, pull into the cache, push results"
 
-_VIA = {"choices": ["dicomweb", "dimse"], "help": "protocol to use when the server has both (default: its own)"}
+def _add_via(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--via", choices=["dicomweb", "dimse"],
+                        help="protocol to use when the server has both (default: its own)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("remove", help="forget a server (and its secret in the keyring)").add_argument("name")
     p = sub.add_parser("echo", help="check the connection (C-ECHO or a QIDO-RS request) and time it")
     p.add_argument("name")
-    p.add_argument("--via", **_VIA)
+    _add_via(p)
     sub.add_parser("login", help="keep the server's password or token in the system keyring").add_argument("name")
     p = sub.add_parser("find", help="find studies (with --study: its series too)")
     p.add_argument("name")
@@ -64,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--accession", metavar="N")
     p.add_argument("--study", metavar="UID", help="one study, listed with its series")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--via", **_VIA)
+    _add_via(p)
     p = sub.add_parser("pull", help="retrieve a study (or some series) into the local cache, resumable")
     p.add_argument("name")
     p.add_argument("--study", required=True, metavar="UID")
@@ -73,11 +75,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="cache folder (default: the user's cache folder); a folder per study under it")
     p.set_defaults(_trailing_positional="dest")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--via", **_VIA)
+    _add_via(p)
     p = sub.add_parser("push", help="store DICOM SR, segmentations or key-object selections on the server")
     p.add_argument("name")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--via", **_VIA)
+    _add_via(p)
     parser.set_defaults(_parser=parser)
 
 

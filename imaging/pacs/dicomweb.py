@@ -58,8 +58,9 @@ class _Session(requests.Session):
     """A session whose own CA file (or "no verification") wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``:
     requests lets those environment variables override a session's ``verify`` (psf/requests#3829)."""
 
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # noqa: ANN001,ANN201
-        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+    def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any,
+                                   cert: Any) -> dict[str, Any]:
+        settings: dict[str, Any] = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if self.verify is not True and verify is None:
             settings["verify"] = self.verify
         return settings
@@ -142,7 +143,7 @@ class DicomWebClient:
         parts += [f"includefield={f}" for f in fields]
         url = f"{self.server.url}/{path}" + ("?" + "&".join(parts) if parts else "")
 
-        def get() -> list[dict]:
+        def get() -> list[dict[str, Any]]:
             r = self._session.get(url, headers={"Accept": "application/dicom+json"},
                                   timeout=self._client._timeout)  # noqa: SLF001 - the timeout given above
             r.raise_for_status()

@@ -28,6 +28,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import (
     JPEG2000,
+    UID,
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
@@ -41,12 +42,6 @@ from pydicom.uid import (
     RLELossless,
 )
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, build_role, evt
-from pynetdicom.sop_class import (
-    StudyRootQueryRetrieveInformationModelFind,
-    StudyRootQueryRetrieveInformationModelGet,
-    StudyRootQueryRetrieveInformationModelMove,
-    Verification,
-)
 from pynetdicom.transport import AssociationSocket
 
 from imaging.pacs.client import CancelFn, InstanceSink, StoreResult
@@ -81,6 +76,11 @@ logging.getLogger("pynetdicom").setLevel(logging.WARNING)
 RECEIVE_SYNTAXES = (JPEG2000Lossless, JPEG2000, JPEGLosslessSV1, JPEGLSLossless, JPEGLSNearLossless,
                     JPEGBaseline8Bit, JPEGExtended12Bit, RLELossless, DeflatedExplicitVRLittleEndian,
                     ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian)
+# SOP classes (PS3.4; pynetdicom generates its sop_class names at run time, unseen by type checkers)
+Verification = UID("1.2.840.10008.1.1")
+StudyRootQueryRetrieveInformationModelFind = UID("1.2.840.10008.5.1.4.1.2.2.1")
+StudyRootQueryRetrieveInformationModelMove = UID("1.2.840.10008.5.1.4.1.2.2.2")
+StudyRootQueryRetrieveInformationModelGet = UID("1.2.840.10008.5.1.4.1.2.2.3")
 _MAX_CONTEXTS = 128  # PS3.8: presentation context IDs are odd numbers 1-255
 _STATUS_PENDING = (0xFF00, 0xFF01)
 
@@ -299,7 +299,8 @@ class DimseClient:
         s = self.server
         scp_ae = self._ae()
         for cx in AllStoragePresentationContexts:
-            scp_ae.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
+            if cx.abstract_syntax is not None:
+                scp_ae.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
         scp_ae.require_calling_aet = [str(s.called_aet)]
         try:
             scp = scp_ae.start_server((s.move_bind, int(s.move_port or 0)), block=False, evt_handlers=[
@@ -307,6 +308,7 @@ class DimseClient:
         except OSError as exc:
             raise PacsError(f"C-MOVE on {s.name}: cannot listen on port {s.move_port} for the images: {exc}") \
                 from None
+        assert scp is not None  # block=False returns the running server
         try:
             ae = self._ae()
             ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)

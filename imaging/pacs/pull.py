@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from imaging.pacs.cache import SeriesManifest, StudyCache
 from imaging.pacs.client import PacsClient
@@ -100,7 +101,7 @@ def pull_series(client: PacsClient, cache: StudyCache, series: SeriesRecord, ins
 def pull_study(client: PacsClient, cache: StudyCache, study_uid: str, series_uids: Sequence[str] | None = None,
                progress: Progress | None = None, cancel: Callable[[], bool] = _never,
                on_series: Callable[[SeriesPull], None] | None = None,
-               order: Callable[[SeriesRecord], object] | None = None) -> PullResult:
+               order: Callable[[SeriesRecord], Any] | None = None) -> PullResult:
     """Pull the study's series (or only ``series_uids``) into ``cache``; see the module docstring.
 
     ``on_series`` is called as each series is done (cached, retrieved or failed), so a viewer can open the
