@@ -192,6 +192,7 @@ class CaseFeature(QObject):
         self.missing_series: list[SeriesRef] = []
         self.report_dialog: ReportDataDialog | None = None
         self.last_recovery_file: Path | None = None
+        self.last_export_files: list[Path] = []  # every file the last export wrote (one SR per study...)
         self._pending_focus: Callable[[Volume], None] | None = None
         self._last_lock_refresh = clock()
         self._build_actions()
@@ -909,7 +910,8 @@ class CaseFeature(QObject):
     # =====================================================================================================
     def export(self, kind: str, path: str | os.PathLike[str] | None = None) -> Path | None:
         """Write an export (``kind`` a key of the export registry); the file name is asked when not given.
-        Returns the file written, None when cancelled or failed (with a message)."""
+        Returns the file chosen, None when cancelled or failed (with a message); :attr:`last_export_files` lists
+        every file written (an export may write one per study, or files beside it)."""
         specs = export_specs()
         spec = next((e for e in specs if e.key == kind), None)
         if spec is None:
@@ -932,6 +934,7 @@ class CaseFeature(QObject):
         search = list(dict.fromkeys(Path(f).parent for v in self.window.volumes().values()
                                     for f in v.metadata.files[:1]))
         job = ExportJob(case, case_path, out, tuple(search), self._volumes_by_uid())
+        self.last_export_files = []
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
             notes = spec.writer(job)
@@ -941,6 +944,7 @@ class CaseFeature(QObject):
         finally:
             QApplication.restoreOverrideCursor()
         self.window.case.case.log(self.reader, "export", f"{spec.what} written to {out.name}", object_type="case")
+        self.last_export_files = job.files
         if job.files != [out]:  # several files (one SR per study...) or others beside it: name them all
             notes = [f"wrote {p.name}" for p in job.files] + notes
         self._message(f"Exported the {spec.what} to {out}." + (f" {len(notes)} note(s) in Details." if notes else ""),
