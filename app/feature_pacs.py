@@ -11,7 +11,6 @@ Opening an SR's annotations into the case goes through :func:`open_sr_in_case` (
 
 from __future__ import annotations
 
-import importlib
 import logging
 import shutil
 import tempfile
@@ -52,21 +51,34 @@ SR_IMPORT_MISSING = "SR import is not available yet: the SR is in the local cach
 
 def open_sr_in_case(window: MainWindow, summary: SrSummary) -> bool:
     """Open an SR's annotations into the window's case: the one place the PACS dialog hands an SR to the SR
-    import. Uses ``imaging.case.sr_import.import_sr_into_case(window.case, path)`` when that exists; until
-    then says so (the SR stays in the cache). Returns True when imported."""
-    try:
-        module = importlib.import_module("imaging.case.sr_import")
-        importer: Callable[..., Any] = module.import_sr_into_case
-    except (ModuleNotFoundError, AttributeError):
+    import (File > Open DICOM SR's: :meth:`app.feature_interop.InteropFeature.open_files`, which places each
+    measurement on its image among the loaded series, adds everything as one undoable step and lists what
+    could not be placed). Says so when the SR import is not installed (the SR stays in the cache). Returns
+    True when something was imported."""
+    interop = getattr(window, "interop_feature", None)
+    if interop is None:
         window.show_message(SR_IMPORT_MISSING.format(path=summary.path), "warning")
         return False
     try:
-        importer(window.case, summary.path)
+        return bool(interop.open_files([str(summary.path)]))
     except Exception as exc:  # noqa: BLE001 - a bad SR is a message, never a crash
         _log.exception("SR import failed")
         window.show_message(f"The SR could not be opened into the case: {exc}", "error")
         return False
-    return True
+
+
+def _is_result(path: Path) -> bool:
+    """Whether a file an export wrote is a result Send to PACS stores (an SR, SEG or KOS; the key images'
+    secondary captures stay on this computer)."""
+    from pydicom import dcmread
+
+    from imaging.pacs.push import result_kind
+
+    try:
+        ds = dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+    except Exception:  # noqa: BLE001 - an unreadable file is read_push_file's to report
+        return True
+    return result_kind(str(getattr(ds, "SOPClassUID", ""))) is not None
 
 
 class _Relay(QObject):
@@ -313,7 +325,7 @@ class PacsFeature(QObject):
         folder = Path(tempfile.mkdtemp(prefix="spinecase-send-"))
         kinds = [e.key for e in export_specs() if e.key in DICOM_EXPORT_KINDS]
         files = [f for kind in kinds if case_feature.export(kind, folder / f"{kind}.dcm") is not None
-                 for f in case_feature.last_export_files]  # one SR per study, the KOS and its captures...
+                 for f in case_feature.last_export_files if _is_result(f)]  # one SR per study, each KOS...
         if not files:
             shutil.rmtree(folder, ignore_errors=True)
             return None  # the export said why

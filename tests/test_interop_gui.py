@@ -101,3 +101,18 @@ def test_read_only_case_refuses_an_import(qtbot, win, tmp_path: Path) -> None:
     win.case.set_read_only(True)
     assert win.interop_feature.open_files([str(export.paths[0])]) is False
     assert any("read-only" in t for t in messages(win, "error"))
+
+
+def test_an_sr_opened_from_the_pacs_dialog_goes_through_the_sr_import(qtbot, win, tmp_path: Path) -> None:
+    """The PACS dialog's "open into case" (app.feature_pacs.open_sr_in_case) is File > Open of the SR."""
+    from app.feature_pacs import open_sr_in_case
+    from imaging.pacs.annotations import summarize_sr_file
+
+    case, path = saved_case(tmp_path)
+    (tmp_path / "cache").mkdir()
+    export = write_sr(case, path, tmp_path / "cache" / "sr.dcm")
+    open_and_wait(qtbot, win, path)
+    win.case_feature.new_case()
+    assert open_sr_in_case(win, summarize_sr_file(export.paths[0]))
+    assert len(win.case.case.measurements) == len([m for m in case.measurements if m.id not in export.skipped])
+    assert win.undo_stack.undoText().startswith("Import SR")

@@ -79,9 +79,9 @@ def test_pull_into_dest_then_cached(sample_server_name: str, tmp_path: Path, cap
 def test_push_an_exported_sr_and_find_it(sample_server_name: str, sample_pacs: SamplePacs, tmp_path: Path,
                                          capsys) -> None:
     case = SAMPLES / "thoracic_ddlps" / "case.spinecase.json"
-    sr = tmp_path / "sr.dcm"
-    assert main(["export", str(case), "--sr", str(sr)]) == 0
-    capsys.readouterr()
+    assert main(["export", str(case), "--sr", str(tmp_path / "sr.dcm")]) == 0
+    sr = tmp_path / "sr-study1.dcm"  # one SR per study: the CT study's is the first
+    assert f"wrote {sr}" in capsys.readouterr().out
     status, _, err = run(capsys, "push", sample_server_name, str(sr), str(SAMPLES / "thoracic_ddlps" / "report.json"))
     assert status == 1 and "report.json: not a DICOM file" in err  # every file is checked before any is sent
     from pydicom import dcmread
@@ -89,7 +89,7 @@ def test_push_an_exported_sr_and_find_it(sample_server_name: str, sample_pacs: S
     series_uid = dcmread(sr).SeriesInstanceUID
     try:
         status, out, _ = run(capsys, "push", sample_server_name, str(sr), "--via", "dimse")
-        assert status == 0 and "stored sr.dcm (SR)" in out
+        assert status == 0 and "stored sr-study1.dcm (SR)" in out
         status, out, _ = run(capsys, "find", sample_server_name, "--study", THORACIC_CT_STUDY, "--json")
         by_uid = {s["series_uid"]: s for s in json.loads(out)["series"]}
         assert by_uid[series_uid]["modality"] == "SR"

@@ -138,8 +138,7 @@ def test_push_an_exported_sr_then_find_it_as_a_series_of_modality_sr(finder, sam
     from imaging.pacs.push import push_files, read_push_file
 
     case_path = SAMPLES / "thoracic_ddlps" / "case.spinecase.json"
-    sr_path = tmp_path / "sr.dcm"
-    write_sr(load_case(case_path), case_path, sr_path)
+    sr_path = write_sr(load_case(case_path), case_path, tmp_path / "sr.dcm").paths[0]  # the CT study's SR
     item = read_push_file(sr_path)
     assert item.kind == "SR" and item.study_uid == THORACIC_CT_STUDY
     try:
@@ -161,8 +160,7 @@ def test_a_pushed_file_arrives_byte_for_byte(sample_pacs: SamplePacs, tmp_path: 
     from imaging.pacs.push import push_files, read_push_file
 
     case_path = SAMPLES / "thoracic_ddlps" / "case.spinecase.json"
-    write_sr(load_case(case_path), case_path, tmp_path / "sr.dcm")
-    item = read_push_file(tmp_path / "sr.dcm")
+    item = read_push_file(write_sr(load_case(case_path), case_path, tmp_path / "sr.dcm").paths[0])
     try:
         assert push_files(open_client(sample_pacs.server(prefer="dimse")), [item]).ok
         back = open_client(sample_pacs.server(prefer="dicomweb"))

@@ -67,8 +67,7 @@ def pushed_sr(sample_pacs: SamplePacs, tmp_path: Path):  # noqa: ANN201
     from imaging.case.store import load_case
     from imaging.pacs.push import push_files, read_push_file
 
-    write_sr(load_case(CASE), CASE, tmp_path / "sr.dcm")
-    item = read_push_file(tmp_path / "sr.dcm")
+    item = read_push_file(write_sr(load_case(CASE), CASE, tmp_path / "sr.dcm").paths[0])  # the CT study's SR
     assert push_files(open_client(sample_pacs.server()), [item]).ok
     yield item
     sample_pacs.orthanc.delete(item.series_uid)
@@ -87,7 +86,7 @@ def test_search_series_annotations_and_retrieve_opens_the_study(qtbot, window, p
                                                     ("SR", "SpineCase measurements (research, not diagnostic)", "1")]
     qtbot.waitUntil(lambda: dialog.annotation_rows() != [], timeout=20000)
     [row] = dialog.annotation_rows()
-    assert row[0] == "reference" and row[3] == "3 at T5-T6, 0 at T6" and row[5] == "SpineCase"
+    assert row[0] == "reference" and row[3] == "3 at T5-T6" and row[5] == "SpineCase"  # the CT study's finding
     assert "1 SR" in dialog.annotations_label.text()
 
     qtbot.mouseClick(dialog.retrieve_button, Qt.LeftButton)
@@ -152,15 +151,14 @@ def test_server_down_is_a_message_in_the_dialog(qtbot, window, sample_pacs: Samp
 
 
 def test_compare_readers_over_the_selected_studies(qtbot, window, sample_pacs: SamplePacs, tmp_path: Path) -> None:
+    from pydicom import dcmread
+
     from imaging.case.export_sr import write_sr
     from imaging.case.store import load_case
     from imaging.pacs.push import push_files, read_push_file
     from tests.test_pacs_agreement import STUDIES, reader_sr
 
-    write_sr(load_case(CASE), CASE, tmp_path / "base.dcm")
-    from pydicom import dcmread
-
-    base = dcmread(tmp_path / "base.dcm")
+    base = dcmread(write_sr(load_case(CASE), CASE, tmp_path / "base.dcm").paths[0])
     grades = {("S1", "A"): "3", ("S1", "B"): "3", ("S2", "A"): "2", ("S2", "B"): "3"}
     srs = [reader_sr(base, r, g, STUDIES[s], "20240601") for (s, r), g in grades.items()]
     for i, ds in enumerate(srs):
@@ -189,14 +187,18 @@ def test_send_to_pacs_stores_the_cases_sr(qtbot, window, sample_pacs: SamplePacs
     assert window.case_feature.open_case(CASE)
     window.wait_until_idle(60)
     client = open_client(sample_pacs.server())
-    before = {s.series_uid for s in client.find_series(THORACIC_CT_STUDY)}
+    studies = sorted({s.study_instance_uid for s in window.case.case.series if s.study_instance_uid})
+    before = {uid: {s.series_uid for s in client.find_series(uid)} for uid in studies}
     job = window.pacs_feature.send_to_pacs("orthanc")
-    assert job is not None
+    assert job is not None, window.message_bar.messages()
     window.wait_until_idle(60)
-    added = [s for s in client.find_series(THORACIC_CT_STUDY) if s.series_uid not in before]
+    added = {uid: [s for s in client.find_series(uid) if s.series_uid not in before[uid]] for uid in studies}
     try:
-        assert [s.modality for s in added] == ["SR"]
+        # one SR per study with measurements, and the key images' KOS (their secondary captures stay here)
+        assert sorted(s.modality for s in added[THORACIC_CT_STUDY]) == ["KO", "SR"]
+        assert all("SR" in {s.modality for s in series} for series in added.values())
         assert any("Sent to orthanc: SR (study " in text for _, text in window.message_bar.messages())
     finally:
-        for s in added:
-            sample_pacs.orthanc.delete(s.series_uid)
+        for series in added.values():
+            for s in series:
+                sample_pacs.orthanc.delete(s.series_uid)

@@ -54,8 +54,7 @@ def test_an_sr_stored_through_one_instance_is_found_and_retrieved_through_the_ot
         system = o.session().get(o.url + "/system", timeout=10).json()
         assert "PostgreSQL" in str(system["DatabaseBackendPlugin"]) and o.statistics()["CountInstances"] == 0
     case = SAMPLES / "thoracic_ddlps" / "case.spinecase.json"
-    write_sr(load_case(case), case, tmp_path / "sr.dcm")
-    item = read_push_file(tmp_path / "sr.dcm")
+    item = read_push_file(write_sr(load_case(case), case, tmp_path / "sr.dcm").paths[0])  # the CT study's SR
     assert push_files(open_client(server_for(first, prefer="dicomweb")), [item]).ok
 
     for protocol in ("dicomweb", "dimse"):
