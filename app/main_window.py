@@ -56,6 +56,7 @@ from imaging.dicom.series import ScanResult, SeriesInfo
 from imaging.display import acquired_orientation, series_thumbnail, volume_thumbnail
 from imaging.volume import Volume
 from widgets.case_controller import CaseController
+from widgets.key_router import ViewKeyRouter
 from widgets.message_bar import MessageBar
 from widgets.mpr import LAYOUT_ORIENTATIONS, LAYOUTS, ViewGrid
 from widgets.overlays import Overlay, OverlayContext, format_person_name
@@ -132,6 +133,9 @@ class MainWindow(QMainWindow):
         self.set_layout(self.settings.last_layout("spine"))
         self.set_active_view(self.grid.views[0])
         self.setAcceptDrops(True)
+        # Image keys go to the image under the pointer, never into a panel control that kept the focus.
+        self.key_router = ViewKeyRouter(self, self.views, self.grid, self)
+        self.key_router.install()
         self.resize(1600, 1000)
         if restore_state:
             geo, state = self.settings.window_geometry(), self.settings.window_state()

@@ -33,7 +33,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -52,6 +51,7 @@ from imaging.spine import BILSKY_GRADE_INFO, normalize_level
 from imaging.spine.contour_masks import CONTOUR_KINDS, CONTOUR_NAMES, SliceSuggestion, suggest_from_contours
 from widgets.contour_overlay import kind_color
 from widgets.contour_tools import BRUSH_KEY, KIND_KEYS, ContourSession, tool_name
+from widgets.deliberate_input import ChoiceComboBox
 from widgets.slice_view import SliceView
 
 __all__ = ["REASON_TITLES", "BilskyAssistantPanel", "unit_text"]
@@ -201,7 +201,7 @@ class BilskyAssistantPanel(QWidget):
 
         brush_row = QHBoxLayout()
         brush_row.addWidget(QLabel("Brush edits:"))
-        self.brush_combo = QComboBox()
+        self.brush_combo = ChoiceComboBox()
         self.brush_combo.setObjectName("BilskyAssistBrushKind")
         for kind in CONTOUR_KINDS:
             self.brush_combo.addItem(QIcon(_swatch(kind)), CONTOUR_NAMES[kind], kind)

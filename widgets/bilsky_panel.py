@@ -38,7 +38,6 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
-    QComboBox,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -61,6 +60,7 @@ from imaging.case.findings import (
 from imaging.spine import BILSKY_GRADES, escc_group, normalize_level
 from imaging.spine.bilsky import BILSKY_GRADE_INFO
 from widgets.case_controller import CaseController
+from widgets.deliberate_input import ChoiceComboBox
 from widgets.findings_panel import ERROR_STYLE, HINT_STYLE, PANEL_STYLE, FindingFocus, FindingSelector, alive
 from widgets.schematics import SchematicLegend, paint_bilsky_schematic, schematic_aspect
 from widgets.slice_view import SliceView
@@ -320,7 +320,7 @@ class BilskyPanel(QWidget):
         box.addLayout(noms)
         setting = QHBoxLayout()
         setting.addWidget(QLabel("NOMS group of grade 1c:"))
-        self.group_1c_combo = QComboBox()
+        self.group_1c_combo = ChoiceComboBox()
         self.group_1c_combo.setObjectName("Bilsky1cGroupCombo")
         self.group_1c_combo.addItem("High grade", "high")
         self.group_1c_combo.addItem("Low grade", "low")

@@ -46,7 +46,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -65,6 +64,7 @@ from imaging.case.findings import (
 )
 from imaging.case.model import SECTORS, Finding, Measurement
 from widgets.case_controller import CaseController
+from widgets.deliberate_input import ChoiceComboBox, ChoiceTreeWidget
 
 __all__ = ["AutoLevelSync", "FindingFocus", "FindingSelector", "FindingsPanel", "InvolvementGrid", "alive"]
 
@@ -219,7 +219,7 @@ class FindingSelector(QWidget):
         box = QHBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(QLabel("Finding:"))
-        self.combo = QComboBox()
+        self.combo = ChoiceComboBox()
         self.combo.setObjectName("FindingSelectorCombo")
         self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(12)
@@ -391,7 +391,7 @@ class FindingsPanel(QWidget):
         buttons.addStretch(1)
         outer.addLayout(buttons)
 
-        self.tree = QTreeWidget()
+        self.tree = ChoiceTreeWidget()
         self.tree.setObjectName("FindingsTree")
         self.tree.setColumnCount(len(self.COLUMNS))
         self.tree.setHeaderLabels(list(self.COLUMNS))
@@ -456,7 +456,7 @@ class FindingsPanel(QWidget):
         self.levels_error.hide()
         form.addRow("", self.levels_error)
 
-        self.type_combo = QComboBox()
+        self.type_combo = ChoiceComboBox()
         self.type_combo.setObjectName("FindingTypeCombo")
         self.type_combo.addItem(NO_VALUE, None)
         for key, name in LESION_TYPE_NAMES.items():
@@ -681,9 +681,8 @@ class FindingsPanel(QWidget):
 
         made = self._edit(make)
         if made is not None:
+            # The name field does not take the focus: a tool key meant for the image would rename it.
             self._focus.set_current(made.id)
-            self.label_edit.setFocus(Qt.OtherFocusReason)
-            self.label_edit.selectAll()
         return made
 
     def delete_current(self) -> None:

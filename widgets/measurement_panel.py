@@ -55,6 +55,9 @@ class _Tree(QTreeWidget):
         super().__init__(panel)
         self._panel = panel
 
+    def keyboardSearch(self, search: str) -> None:  # noqa: N802 - Qt API
+        return  # a letter never jumps to another row (it may be a tool key meant for the image)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         mods = event.modifiers() & ~Qt.KeypadModifier
         if self.state() != QAbstractItemView.EditingState and not mods:

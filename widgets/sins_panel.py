@@ -47,6 +47,7 @@ from imaging.case.findings import SINS_FIELDS, sins_missing
 from imaging.case.model import SinsAssessment
 from imaging.spine import SinsCategory, SinsLocation, sins_location_points
 from widgets.case_controller import CaseController
+from widgets.deliberate_input import ChoiceRadioButton
 from widgets.findings_panel import ERROR_STYLE, HINT_STYLE, PANEL_STYLE, FindingFocus, FindingSelector, alive
 
 __all__ = ["FROM_LEVELS", "SinsPanel"]
@@ -131,13 +132,13 @@ class SinsPanel(QWidget):
         group = QButtonGroup(self)
         self._groups["location"] = group
         self._buttons["location"] = {}
-        b = QRadioButton("From the finding's levels")
+        b = ChoiceRadioButton("From the finding's levels")
         b.setObjectName("sins_location_FROM_LEVELS")
         group.addButton(b)
         self._buttons["location"][FROM_LEVELS] = b
         loc_layout.addWidget(b)
         for member in SinsLocation:
-            b = QRadioButton(_choice_text(member.wording, member.points))
+            b = ChoiceRadioButton(_choice_text(member.wording, member.points))
             b.setObjectName(f"sins_location_{member.name}")
             b.setToolTip(f"{member.wording}: {member.points} (overrides the location given by the levels)")
             group.addButton(b)
@@ -155,7 +156,7 @@ class SinsPanel(QWidget):
             self._groups[spec.field] = group
             self._buttons[spec.field] = {}
             for member in spec.enum:
-                b = QRadioButton(_choice_text(member.wording, member.points))
+                b = ChoiceRadioButton(_choice_text(member.wording, member.points))
                 b.setObjectName(f"sins_{spec.field}_{member.name}")
                 b.setToolTip(f"{member.wording}: {member.points}")
                 group.addButton(b)

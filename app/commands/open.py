@@ -58,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     if args.layout:
         window.set_layout(args.layout)
     window.show()
+    window.raise_()
+    window.activateWindow()  # without a window manager (Xvfb) keys reach the window only once it is active
     if args.paths:
         window.open_paths(args.paths, series=args.series)
     if screenshot is None:
