@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QScrollArea
 
 import widgets  # noqa: F401 - PySide6/Python 3.11 workaround
 from tests.dicom_factory import write_series
@@ -170,3 +170,32 @@ def test_keys_work_at_start_up_without_a_click(window):
     assert QApplication.focusWidget() is window.active_view()
     press(Qt.Key_L)
     assert window.active_tool().name == "length"
+
+
+# -- 8: nothing in the SINS form moves while it is being filled ----------------------------------------
+def test_sins_answers_stay_under_the_pointer_while_the_form_is_filled(window):
+    finding = new_finding(window)
+    sins = window.sins_panel
+    show_panel(sins)
+    window.findings_panel.parentWidget().hide()  # a short dock: the form scrolls, as on a laptop
+    sins.parentWidget().show()
+    answers = {"location": "JUNCTIONAL", "pain": "MECHANICAL", "bone_lesion": "LYTIC",
+               "alignment": "DE_NOVO_DEFORMITY", "collapse": "UNDER_50_PERCENT", "posterolateral": "BILATERAL"}
+    buttons = [b for field in answers for b in sins._buttons[field].values()]
+
+    def positions() -> list[tuple[int, int]]:
+        return [(b.mapTo(sins, QPoint(0, 0)).x(), b.mapTo(sins, QPoint(0, 0)).y()) for b in buttons]
+
+    scroll = sins.findChild(QScrollArea)
+    for field, name in answers.items():  # down the list, as a reader fills it
+        button = sins.choice_button(field, name)
+        scroll.ensureWidgetVisible(button)
+        before = positions()
+        click_radio(button)
+        QTest.qWait(1)
+        assert positions() == before, f"the form moved when {field} was answered"
+    stored = window.case.case.finding(finding.id).sins
+    assert stored.location_override == "JUNCTIONAL"
+    assert (stored.pain, stored.bone_lesion, stored.alignment, stored.collapse, stored.posterolateral) == (
+        "MECHANICAL", "LYTIC", "DE_NOVO_DEFORMITY", "UNDER_50_PERCENT", "BILATERAL")
+    assert "to answer" not in sins._boxes["pain"].title()
