@@ -22,6 +22,8 @@ from imaging.spine.canal_model import BilskyConfiguration, make_bilsky_configura
 from imaging.spine.detect import VertebraCandidate, detect_vertebrae, label_vertebrae
 from imaging.spine.levels import (
     ALL_LEVELS,
+    OCCIPUT,
+    OCCIPUT_NAME,
     STANDARD_LEVELS,
     VARIANT_LEVELS,
     LevelRange,
@@ -30,6 +32,7 @@ from imaging.spine.levels import (
     is_variant_level,
     level_above,
     level_below,
+    level_display_name,
     level_index,
     level_region,
     levels_between,
@@ -53,6 +56,8 @@ from imaging.spine.sins import (
 
 __all__ = [
     "ALL_LEVELS",
+    "OCCIPUT",
+    "OCCIPUT_NAME",
     "BILSKY_GRADES",
     "BILSKY_GRADE_INFO",
     "STANDARD_LEVELS",
@@ -90,6 +95,7 @@ __all__ = [
     "level_above",
     "level_below",
     "level_index",
+    "level_display_name",
     "level_region",
     "levels_between",
     "make_bilsky_configuration",
