@@ -199,3 +199,187 @@ def test_sins_answers_stay_under_the_pointer_while_the_form_is_filled(window):
     assert (stored.pain, stored.bone_lesion, stored.alignment, stored.collapse, stored.posterolateral) == (
         "MECHANICAL", "LYTIC", "DE_NOVO_DEFORMITY", "UNDER_50_PERCENT", "BILATERAL")
     assert "to answer" not in sins._boxes["pain"].title()
+
+
+# -- 3: measurements never silently join a finding; dimensions come from marked measurements -------------
+def drag(view, a, b, steps: int = 6) -> None:
+    """A left-button drag between two display positions (pixels of the plane shown)."""
+    pa, pb = view.display_to_widget(a), view.display_to_widget(b)
+    pa, pb = QPoint(round(pa.x()), round(pa.y())), QPoint(round(pb.x()), round(pb.y()))
+    QTest.mousePress(view, Qt.LeftButton, Qt.NoModifier, pa)
+    for i in range(1, steps + 1):
+        p = pa + (pb - pa) * (i / steps)
+        QTest.mouseMove(view, QPoint(round(p.x()), round(p.y())))
+    QTest.mouseRelease(view, Qt.LeftButton, Qt.NoModifier, pb)
+
+
+def context_menu_at(view, xy):
+    """Right-click a display position; the view's context menu that opens."""
+    from PySide6.QtWidgets import QMenu
+
+    p = view.display_to_widget(xy)
+    QTest.mouseClick(view, Qt.RightButton, Qt.NoModifier, QPoint(round(p.x()), round(p.y())))
+    menus = [m for m in view.findChildren(QMenu) if m.isVisible()]
+    assert menus, "no context menu opened"
+    return menus[-1]
+
+
+def open_case_with_a_measured_finding(window):
+    """As after File > Open Case: a case whose finding has a bidirectional and a CC extent marked as its
+    dimensions (the first finding is shown, nobody chose it)."""
+    from imaging.case.analysis import measurement_from_drawing
+    from imaging.case.model import Case, Finding
+
+    view = window.active_view()
+    vol, g = view.volume(), view.plane_geometry()
+    case = Case()
+    f = Finding(label="T5-T6 primary DDLPS")
+    case.add(f)
+    pts = [g.to_lps(p) for p in ((10.0, 24.0), (38.0, 24.0), (24.0, 14.0), (24.0, 34.0))]
+    bi = measurement_from_drawing("bidirectional", pts, vol, g, slice_index=view.slice_index(), acquired=True,
+                                  label="reference", finding_id=f.id).model_copy(update={"finding_dimension": True})
+    case.add(bi)
+    cc_pts = [g.to_lps((24.0, 24.0)) + [0, 0, 10.0], g.to_lps((24.0, 24.0)) - [0, 0, 10.0]]
+    cc = measurement_from_drawing("cc_extent", cc_pts, vol, g, orientation="sagittal",
+                                  finding_id=f.id).model_copy(update={"finding_dimension": True})
+    case.add(cc)
+    window.case.set_case(case)
+    return f, bi
+
+
+def test_a_new_measurement_never_joins_the_finding_shown_after_opening(window):
+    from imaging.case.analysis import lesion_dimensions
+
+    finding, reference = open_case_with_a_measured_finding(window)
+    assert window.finding_focus.current_id() == finding.id  # shown...
+    before = lesion_dimensions(window.case.case, finding.id)
+    view = window.active_view()
+    pointer_over(view)
+    press(Qt.Key_B)
+    drag(view, (6.0, 6.0), (40.0, 40.0))  # a much larger bidirectional anywhere
+    new = window.case.case.measurements[-1]
+    assert new.kind == "bidirectional" and new.finding_id is None  # ...not chosen: nothing joins
+    assert new.label == "Bidirectional 2"  # new measurements get a name (the case has one bidirectional)
+    assert lesion_dimensions(window.case.case, finding.id) == before
+    assert window.undo_stack.undoText() == "Add bidirectional"
+
+
+def test_joining_a_chosen_finding_is_visible_and_dimensions_change_only_when_marked(window):
+    from imaging.case.analysis import lesion_dimensions
+
+    finding, reference = open_case_with_a_measured_finding(window)
+    fp = window.findings_panel
+    show_panel(fp)
+    item = fp.tree.topLevelItem(0)
+    QTest.mouseClick(fp.tree.viewport(), Qt.LeftButton, Qt.NoModifier, fp.tree.visualItemRect(item).center())
+    assert window.finding_focus.active_finding_id() == finding.id  # chosen: attaching is on
+    assert "T5-T6 primary DDLPS" in fp.attach_box.text()
+    before = lesion_dimensions(window.case.case, finding.id)
+    view = window.active_view()
+    pointer_over(view)
+    press(Qt.Key_B)
+    drag(view, (6.0, 6.0), (40.0, 40.0))
+    new = window.case.case.measurements[-1]
+    assert new.finding_id == finding.id and not new.finding_dimension
+    assert window.undo_stack.undoText() == "Add bidirectional to T5-T6 primary DDLPS"
+    assert "T5-T6 primary DDLPS" in window.statusBar().currentMessage()
+    shape = window.measure.overlay.shape_of(view, new.id)
+    assert shape is not None and shape.label[0] == "Bidirectional 2 \u00b7 T5-T6 primary DDLPS"
+    assert lesion_dimensions(window.case.case, finding.id) == before  # joined, not its dimensions
+    # the reader marks it as the finding's dimensions: one undo step, the old one unmarked
+    press(Qt.Key_Escape)  # back to Navigate
+    menu = context_menu_at(view, (23.0, 23.0))
+    action = next(a for a in menu.actions() if a.objectName() == "measurement_dimension")
+    assert action.text() == "Use as AP x LR Dimensions of T5-T6 primary DDLPS" and not action.isChecked()
+    action.trigger()
+    menu.close()
+    case = window.case.case
+    assert case.measurement(new.id).finding_dimension and not case.measurement(reference.id).finding_dimension
+    after = lesion_dimensions(case, finding.id)
+    assert after is not None and after.bidirectional_id == new.id and after.long_axis > before.long_axis
+    assert window.undo_stack.undoText() == "Use bidirectional as dimensions of T5-T6 primary DDLPS"
+    window.undo_stack.undo()
+    assert lesion_dimensions(window.case.case, finding.id) == before
+
+
+# -- 5: a bidirectional stores and exports its long axis first -----------------------------------------
+def test_bidirectional_long_axis_comes_first_after_the_short_axis_is_dragged_past_it(window, tmp_path):
+    import csv
+    import json as _json
+
+    view = window.active_view()
+    pointer_over(view)
+    press(Qt.Key_B)
+    drag(view, (14.0, 24.0), (34.0, 24.0))  # long axis 20 px along x; short axis 10 px across
+    m = window.case.case.measurements[-1]
+    press(Qt.Key_Escape)
+    g = view.plane_geometry()
+    short_end = g.from_lps(np.asarray(m.points[3]))[:2]
+    direction = np.sign(short_end[1] - 24.0) or 1.0
+    drag(view, tuple(short_end), (short_end[0], 24.0 + direction * 20.0))  # the short axis grows past the long
+    m = window.case.case.measurement(m.id)
+    p = np.asarray(m.points)
+    first, second = np.linalg.norm(p[1] - p[0]), np.linalg.norm(p[3] - p[2])
+    assert first > second  # stored long axis first
+    assert m.value("long_axis").value == pytest.approx(first)
+    out = tmp_path / "m.csv"
+    assert window.case_feature.export("csv", out) == out.absolute()
+    rows = [r for r in csv.DictReader(out.open(encoding="utf-8")) if r["measurement_id"] == m.id]
+    long_row = next(r for r in rows if r["measurement_type"] == "bidirectional.long_axis")
+    pts = np.asarray(_json.loads(long_row["points_lps"]))
+    assert float(long_row["value"]) == pytest.approx(np.linalg.norm(pts[1] - pts[0]))
+
+
+# -- 16: spine map labels never overlap ---------------------------------------------------------------------
+def test_spine_map_finding_labels_never_overlap_at_any_height(qtbot):
+    from PySide6.QtGui import QUndoStack
+
+    from imaging.case.model import Case, Finding, LevelInvolvement
+    from widgets.case_controller import CaseController
+    from widgets.spine_map import SpineMapWidget
+
+    case = Case()
+    for name, a, b in (("L2 marrow lesion", "L2", "L2"), ("L3 marrow lesion", "L3", "L3"),
+                       ("L4 marrow lesion", "L4", "L4"), ("L5 marrow lesion", "L5", "L5"),
+                       ("T12-L1 lesion with a long name that wraps", "T12", "L1"), ("S1 lesion", "S1", "S1")):
+        case.add(Finding(label=name, level_from=a, level_to=b, levels_auto=False, bilsky={"grade": "1b"},
+                         involvement=[LevelInvolvement(level=a, sectors=["vertebral_body"])],
+                         sins={"pain": "MECHANICAL", "bone_lesion": "LYTIC", "alignment": "NORMAL",
+                               "collapse": "NONE", "posterolateral": "NONE"}))
+    ctl = CaseController(QUndoStack(), case)
+    w = SpineMapWidget(ctl)
+    qtbot.addWidget(w)
+    w.show()
+    for height in range(w.minimumHeight(), 1400, 37):
+        for width in (240, 300, 420):
+            w.resize(width, height)
+            w.grab()  # paints: lays the labels out
+            rects = [r for r, _fid in w._finding_rects]
+            hidden = getattr(w, "_hidden_labels", [])  # named in the footer when there is no room at all
+            assert len(rects) + len(hidden) == len(case.findings)
+            for i, a in enumerate(rects):
+                assert a.top() >= 0 and a.bottom() <= w._layout().footer_y + 1, (width, height)
+                for b in rects[i + 1:]:
+                    assert not a.intersects(b), (width, height, a, b)
+            if height >= 500:
+                assert not hidden
+
+
+# -- 17: the occiput/clivus (C0) is a site above C1 ---------------------------------------------------------
+def test_occiput_is_accepted_as_a_site_above_c1_and_shown_on_the_spine_map(window):
+    from imaging.spine.levels import level_above, sins_location_points
+
+    finding = new_finding(window)
+    fp = window.findings_panel
+    QTest.mouseClick(fp.levels_edit, Qt.LeftButton)
+    QTest.keyClicks(fp.levels_edit, "occiput-C2")
+    QTest.keyClick(fp.levels_edit, Qt.Key_Return)
+    f = window.case.case.finding(finding.id)
+    assert (f.level_from, f.level_to) == ("C0", "C2") and not fp.levels_error.isVisible()
+    assert sins_location_points(f.level_range) == 3  # junctional occiput-C2 (Fisher et al., Spine 2010)
+    assert level_above("C1") is None  # a walk from vertebra to vertebra never reaches the occiput
+    spine_map = window.levels_feature.map
+    assert spine_map.model.levels[0].label == "C0"
+    assert spine_map.model.findings_at("C0")[0].finding_id == finding.id
+    assert spine_map.model.tooltip("C0").startswith("Occiput (C0)")
+    assert "Occiput (C0)" in spine_map.model.findings[0].levels_text

@@ -30,6 +30,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from imaging.case.findings import assignment_changes
 from imaging.case.model import (
     Case,
     Contour,
@@ -155,7 +156,7 @@ class CaseController(QObject):
         if isinstance(obj, Finding) and case.finding_measurements(obj_id):
             with self.macro(text or f"Delete {_name(obj)}"):
                 for m in case.finding_measurements(obj_id):
-                    self.update(m.id, text="Detach measurement", finding_id=None)
+                    self.update(m.id, text="Detach measurement", **assignment_changes(m, None))
                 return self.remove(obj_id, text)
         removed, index, parent_id = case.remove(obj_id, who=who)
         coll = collection_of(removed)

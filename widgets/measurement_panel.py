@@ -7,8 +7,9 @@ Columns: Type, Label, Value, Series, Slice. A thin view over the `Case` model: i
   the application brings a view of its series to its slice. Selecting a measurement elsewhere (on a view)
   selects its row.
 * Once the case has findings, rows are grouped under each finding (``Finding.label``; measurements without
-  one under "No finding"). A finding with a bidirectional (axial preferred) shows "AP x LR x CC" and the
-  ellipsoid volume (:func:`imaging.case.analysis.lesion_dimensions`) on the line under its name.
+  one under "No finding"). A finding whose bidirectional (and CC extent) the reader marked as its dimensions
+  shows "AP x LR x CC" and the ellipsoid volume (:func:`imaging.case.analysis.lesion_dimensions`) on the
+  line under its name; the context menu's "Use as ... Dimensions" marks them.
 * F2 or a double-click edits the label ("Rename measurement"); Delete/Backspace removes the selected
   measurement; the context menu has Show, Rename, Delete and Assign to Finding.
 """
@@ -181,10 +182,14 @@ class MeasurementPanel(QWidget):
         return f"{name}  ({f.levels_text})" if f.levels_text else name
 
     def dimensions_text(self, finding_id: str) -> str | None:
-        """``"AP x LR x CC: 34.2 x 24.0 x 46.2 mm   Ellipsoid volume: 19.9 mL"`` for a finding measured with a
-        bidirectional (and a CC extent), else None."""
-        dims = lesion_dimensions(self.controller.case, finding_id)
+        """``"AP x LR x CC: 34.2 x 24.0 x 46.2 mm   Ellipsoid volume: 19.9 mL"`` for a finding whose
+        dimensions the reader marked (a bidirectional, and a CC extent); a hint when it has a bidirectional
+        not marked yet; else None."""
+        case = self.controller.case
+        dims = lesion_dimensions(case, finding_id)
         if dims is None:
+            if any(m.kind == "bidirectional" for m in case.finding_measurements(finding_id)):
+                return "Dimensions: right-click its bidirectional > Use as AP x LR Dimensions"
             return None
         text = f"AP x LR x CC: {dims.text()}"
         if dims.volume is not None:
@@ -224,8 +229,9 @@ class MeasurementPanel(QWidget):
                         line.setData(0, ID_ROLE, fid)
                         line.setFlags(Qt.ItemIsEnabled)
                         line.setForeground(0, QBrush(DIMENSIONS_COLOR))
-                        line.setToolTip(0, "Lesion dimensions from the finding's axial bidirectional and its "
-                                           "craniocaudal extent; volume of the ellipsoid pi/6 x AP x LR x CC")
+                        line.setToolTip(0, "Lesion dimensions from the bidirectional and CC extent you marked as "
+                                           "the finding's dimensions (right-click a measurement); volume of the "
+                                           "ellipsoid pi/6 x AP x LR x CC")
                         group.addChild(line)
                         line.setFirstColumnSpanned(True)
                     for m in ms:
@@ -391,6 +397,9 @@ class MeasurementPanel(QWidget):
                 a.setCheckable(True)
                 a.setChecked(m.finding_id == f.id)
             sub.setEnabled(bool(findings) and not self.controller.read_only)
+            dims = self.editor.dimension_action(mid, menu)
+            if dims is not None:
+                menu.addAction(dims)
         menu.popup(self.tree.viewport().mapToGlobal(pos))
 
 

@@ -163,13 +163,15 @@ class LesionDimensions:
 
 
 def lesion_dimensions(case: Case, finding_id: str) -> LesionDimensions | None:
-    """AP x LR x CC and the ellipsoid volume of a finding (issue 5 §6), or None without a bidirectional.
+    """AP x LR x CC and the ellipsoid volume of a finding (issue 5 §6), or None when the reader has not
+    marked a bidirectional as its dimensions.
 
-    Uses the finding's axial bidirectional with the longest long axis (any bidirectional when none is
-    axial) and its largest CC extent. Lengths are LPS mm; if any source lacks pixel spacing, they are px
-    and the volume is px3 (never a fake mL).
+    Only measurements the reader marked as the finding's dimensions (``Measurement.finding_dimension``)
+    count -- never whatever else joined the finding. Of those, the axial bidirectional with the longest long
+    axis (any marked bidirectional when none is axial) and the largest marked CC extent. Lengths are LPS mm;
+    if any source lacks pixel spacing, they are px and the volume is px3 (never a fake mL).
     """
-    ms = case.finding_measurements(finding_id)
+    ms = [m for m in case.finding_measurements(finding_id) if m.finding_dimension]
     bis = [m for m in ms if m.kind == "bidirectional"]
     if not bis:
         return None

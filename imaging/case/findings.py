@@ -9,7 +9,9 @@ place and the SINS answers (Qt-free; the panels in widgets/ are thin views over 
   where their measurements lie (from the labelled vertebrae), and bringing them up to date;
 * :func:`grading_point`, :func:`labels_for_frame`, :func:`graded_assessment` — where a Bilsky grade is
   read (the point of the plane shown, its level) and the assessment recording it;
-* :data:`SINS_FIELDS`, :func:`sins_missing`, :func:`sins_summary` — the SINS form's fields and state.
+* :data:`SINS_FIELDS`, :func:`sins_missing`, :func:`sins_summary` — the SINS form's fields and state;
+* :func:`assignment_changes`, :func:`dimension_marks` — moving a measurement between findings, and marking
+  it as its finding's dimensions; :func:`next_measurement_label` — "Length 3" for a new measurement.
 
 Research software, not a diagnostic device.
 """
@@ -26,11 +28,13 @@ import numpy as np
 
 from imaging.case.analysis import auto_fill_levels, finding_levels, level_at_point
 from imaging.case.model import (
+    DIMENSION_KINDS,
     SECTORS,
     BilskyAssessment,
     Case,
     Finding,
     LevelInvolvement,
+    Measurement,
     SinsAssessment,
     VertebralLabel,
     utc_now,
@@ -54,6 +58,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "LESION_TYPE_NAMES",
+    "assignment_changes",
+    "dimension_marks",
+    "next_measurement_label",
     "SECTOR_NAMES",
     "SECTOR_SHORT_NAMES",
     "SINS_FIELDS",
@@ -293,6 +300,45 @@ def escc_group_text(grade: str | None, grade_1c_as: str = "high") -> str:
 
 
 # -- SINS ------------------------------------------------------------------------------------------------------
+def assignment_changes(m: Measurement, finding_id: str | None) -> dict[str, object]:
+    """The field changes that move measurement ``m`` to finding ``finding_id`` (None: no finding). A mark
+    as the old finding's dimensions never travels with it to another finding."""
+    changes: dict[str, object] = {"finding_id": finding_id}
+    if m.finding_dimension and finding_id != m.finding_id:
+        changes["finding_dimension"] = False
+    return changes
+
+
+def dimension_marks(case: Case, measurement_id: str, on: bool) -> list[tuple[str, dict[str, object]]]:
+    """The edits that mark (``on``) or unmark a measurement as its finding's dimensions, as
+    ``[(measurement id, field changes)]``: marking a bidirectional (or CC extent) unmarks the finding's other
+    one of that kind, so a finding has one of each. Raises ValueError when the measurement cannot be marked
+    (no finding, or a kind that gives no dimension)."""
+    m = case.measurement(measurement_id)
+    if on and m.kind not in DIMENSION_KINDS:
+        raise ValueError(f"a {m.kind.replace('_', ' ')} cannot give a finding's dimensions")
+    if on and m.finding_id is None:
+        raise ValueError("assign the measurement to a finding first")
+    edits: list[tuple[str, dict[str, object]]] = []
+    if on:
+        edits += [(o.id, {"finding_dimension": False}) for o in case.finding_measurements(m.finding_id or "")
+                  if o.id != m.id and o.kind == m.kind and o.finding_dimension]
+    if m.finding_dimension != on:
+        edits.append((m.id, {"finding_dimension": on}))
+    return edits
+
+
+def next_measurement_label(case: Case, kind: str) -> str:
+    """A new measurement's label: its kind and the next free number of that kind, e.g. "Length 3"."""
+    base = kind.replace("_roi", " ROI").replace("_", " ").capitalize()
+    base = {"Cc extent": "CC extent", "Cobb": "Cobb angle"}.get(base, base)
+    used = {m.label for m in case.measurements}
+    n = sum(1 for m in case.measurements if m.kind == kind) + 1
+    while f"{base} {n}" in used:
+        n += 1
+    return f"{base} {n}"
+
+
 class SinsField:
     """One SINS component of the form: the SinsAssessment field, its title, the enum, the undo name."""
 

@@ -93,6 +93,8 @@ MeasurementKind = Literal["length", "bidirectional", "ellipse_roi", "polygon_roi
                           "cobb", "probe", "cc_extent"]
 MEASUREMENT_KINDS: tuple[str, ...] = MeasurementKind.__args__  # type: ignore[attr-defined]
 ROI_KINDS = frozenset({"ellipse_roi", "polygon_roi", "freehand_roi"})
+DIMENSION_KINDS: tuple[str, ...] = ("bidirectional", "cc_extent")
+"""The kinds a reader can mark as a finding's dimensions (AP x LR from a bidirectional, CC from a CC extent)."""
 PlaneOrientation = Literal["axial", "sagittal", "coronal", "oblique"]
 Sector = Literal["vertebral_body", "left_pedicle", "right_pedicle", "lamina", "spinous_process",
                  "transverse_process", "epidural", "paraspinal", "psoas"]
@@ -293,6 +295,9 @@ class Measurement(_Identified):
     reader: str = ""
     created_utc: UtcDateTime = Field(default_factory=utc_now)
     finding_id: Id | None = None
+    finding_dimension: bool = Field(False, description=(
+        "The reader marked this measurement as its finding's dimensions: a bidirectional gives AP and LR, a "
+        "cc_extent gives CC (imaging.case.analysis.lesion_dimensions uses only marked measurements)."))
     pixel_spacing_known: bool = True
     stats: RoiStatsCache | None = Field(None, description="ROI statistics / probe value (needs voxels).")
 
@@ -307,7 +312,22 @@ class Measurement(_Identified):
             raise ValueError(f"a {self.kind} measurement has no voxel statistics")
         if self.kind == "ellipse_roi":
             measure.ellipse_area(*self.points)  # raises for degenerate axes
+        if self.finding_dimension:
+            if self.kind not in DIMENSION_KINDS:
+                raise ValueError(f"a {self.kind} measurement cannot give a finding's dimensions (only "
+                                 f"{' and '.join(DIMENSION_KINDS)})")
+            if self.finding_id is None:
+                raise ValueError("a measurement marked as a finding's dimensions must belong to that finding")
+        if self.kind == "bidirectional":
+            self._long_axis_first()
         return self
+
+    def _long_axis_first(self) -> None:
+        """A bidirectional stores its long axis first: when an edit makes the second pair the longer one, the
+        pairs swap (so points, CSV and SR always list the long axis as the long axis)."""
+        p = np.asarray(self.points, dtype=np.float64)
+        if np.linalg.norm(p[3] - p[2]) > np.linalg.norm(p[1] - p[0]):
+            object.__setattr__(self, "points", [self.points[2], self.points[3], self.points[0], self.points[1]])
 
     def values(self) -> list[measure.MeasuredValue]:
         """The measurement's values, recomputed from the points at full precision (lengths in mm, or px

@@ -353,7 +353,8 @@ def _lesion_measurements(lesion: Mapping[str, Any], series: Sequence[_Series], f
         m = measurement_from_drawing("bidirectional", pts, s.volume, g, orientation="axial", slice_index=k,
                                      acquired=acquired, reader=REFERENCE_READER, label=label, finding_id=finding_id,
                                      with_stats=False)
-        out.append(m.model_copy(update={"id": ids("measurement", label, "bidirectional"), "created_utc": when}))
+        out.append(m.model_copy(update={"id": ids("measurement", label, "bidirectional"), "created_utc": when,
+                                        "finding_dimension": True}))
     sagittal = _pick(series, "sagittal", centre)
     if sagittal is not None:
         s, _ = sagittal
@@ -362,7 +363,8 @@ def _lesion_measurements(lesion: Mapping[str, Any], series: Sequence[_Series], f
         m = measurement_from_drawing("cc_extent", pts, s.volume, g, orientation="sagittal", slice_index=k,
                                      acquired=acquired, reader=REFERENCE_READER, label=label, finding_id=finding_id,
                                      with_stats=False)
-        out.append(m.model_copy(update={"id": ids("measurement", label, "cc_extent"), "created_utc": when}))
+        out.append(m.model_copy(update={"id": ids("measurement", label, "cc_extent"), "created_utc": when,
+                                        "finding_dimension": True}))
     return out
 
 
