@@ -827,7 +827,11 @@ class CaseFeature(QObject):
     def offer_startup_recovery(self) -> bool:
         """At start-up: offer the newest unsaved work left by a SpineCase that did not close. True when
         something was recovered."""
-        pending = self.pending_recoveries()
+        # A case already open in this session asked its own recovery question when it was opened (e.g. the
+        # case named on the command line): never ask twice.
+        here = self.path.absolute() if self.path is not None else None
+        pending = [(k, r, c) for k, r, c in self.pending_recoveries()
+                   if not (k == "case" and c is not None and here is not None and c.absolute() == here)]
         if not pending:
             return False
         kind, rec, case_path = pending[0]

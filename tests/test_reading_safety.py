@@ -383,3 +383,40 @@ def test_occiput_is_accepted_as_a_site_above_c1_and_shown_on_the_spine_map(windo
     assert spine_map.model.findings_at("C0")[0].finding_id == finding.id
     assert spine_map.model.tooltip("C0").startswith("Occiput (C0)")
     assert "Occiput (C0)" in spine_map.model.findings[0].levels_text
+
+
+# -- 6: crash recovery asks once ---------------------------------------------------------------------------
+def test_recovery_after_a_crash_is_asked_once_when_the_case_is_opened_from_the_command_line(qtbot, tmp_path):
+    import socket
+
+    from PySide6.QtCore import QTimer
+
+    from imaging.case.store import LockInfo, lock_path, recovery_path
+    from tests.test_case_gui import close_quietly, dead_pid, make_window, open_and_wait, saved_case
+
+    case, path = saved_case(tmp_path)
+    w1, f1 = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, w1, path)
+    w1.case.update(case.findings[0].id, text="Rename finding", label="edited before the crash")
+    f1.clock.t += 5
+    assert f1.autosave_tick() == recovery_path(path)
+    f1.document.lock.released = True  # kill -9: the lock stays, its process is gone
+    lock_path(path).write_bytes(LockInfo(dead_pid(), socket.gethostname(), "me", "x").to_json())
+    f1.document = None
+    w1.close_guards.clear()
+    w1.aboutToClose.disconnect()
+    close_quietly(w1)
+    w1.close()
+
+    w2, f2 = make_window(qtbot, tmp_path)  # `spinecase open CASE` again: start-up offer + the named case
+    try:
+        f2.prompts.answers["recover"] = "recover"
+        QTimer.singleShot(0, f2.offer_startup_recovery)  # as install() schedules it
+        with qtbot.waitSignal(w2.volumeLoaded, timeout=30_000):
+            w2.open_paths([str(path)])
+        qtbot.wait(20)  # the start-up offer runs
+        assert [name for name, _ in f2.prompts.asked] == ["recover"]
+        assert not any("already open" in text for _level, text in w2.message_bar.messages())
+        assert w2.case.case.finding(case.findings[0].id).label == "edited before the crash"
+    finally:
+        close_quietly(w2)
