@@ -62,6 +62,7 @@ from imaging.case.store import (
     pid_alive,
     read_lock,
     recovery_path,
+    save_case,
     write_recovery,
 )
 from imaging.errors import LoadError
@@ -74,7 +75,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["EXPORTS", "CaseFeature", "CasePrompts", "ExportKind", "case_display_name", "install", "is_case_path"]
+__all__ = ["BUNDLED_SAMPLES", "EXPORTS", "CaseFeature", "CasePrompts", "ExportKind", "bundled_sample",
+           "case_display_name", "install", "is_case_path", "user_data_dir"]
 
 CASE_FILTER = "SpineCase case (*.spinecase.json)"
 OPEN_CASE_KEY = "case/open"  # the case open right now; left set when SpineCase stops without closing
@@ -115,19 +117,44 @@ def case_display_name(path: Path | None) -> str:
     return stem
 
 
-def default_recovery_dir(settings: object) -> Path | None:
-    """Where a never-saved case autosaves: ``$SPINECASE_RECOVERY_DIR``; beside an INI settings file (tests,
-    kiosks); else the app's data folder. None for in-memory settings (``--screenshot`` writes nothing)."""
-    env = os.environ.get("SPINECASE_RECOVERY_DIR")
+def user_data_dir(settings: object) -> Path | None:
+    """The user's SpineCase data folder: ``$SPINECASE_DATA_DIR``; beside an INI settings file (tests,
+    kiosks); else the platform's application data folder (``~/.local/share/SpineCase/SpineCase`` on Linux).
+    None for in-memory settings (``--screenshot`` writes nothing)."""
+    env = os.environ.get("SPINECASE_DATA_DIR")
     if env:
         return Path(env)
     if not getattr(settings, "persistent", True):
         return None
     ini = settings.file_path() if hasattr(settings, "file_path") else None
     if ini is not None:
-        return ini.parent / "recovery"
+        return ini.parent
     base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
-    return Path(base) / "recovery" if base else None
+    return Path(base) if base else None
+
+
+def default_recovery_dir(settings: object) -> Path | None:
+    """Where a never-saved case autosaves: ``$SPINECASE_RECOVERY_DIR``, else ``recovery/`` in the user's data
+    folder (:func:`user_data_dir`). None for in-memory settings (``--screenshot`` writes nothing)."""
+    env = os.environ.get("SPINECASE_RECOVERY_DIR")
+    if env:
+        return Path(env)
+    data = user_data_dir(settings)
+    return data / "recovery" if data is not None else None
+
+
+BUNDLED_SAMPLES = Path(__file__).resolve().parents[1] / "sample_dicoms"
+"""The sample cases shipped with the source tree: read-only references (see :func:`bundled_sample`)."""
+
+
+def bundled_sample(path: Path, samples_root: Path = BUNDLED_SAMPLES) -> Path | None:
+    """The sample folder (``sample_dicoms/<case>``) a case file belongs to, or None when it is not one of
+    the bundled samples. A bundled sample is never written: it opens as a working copy."""
+    try:
+        rel = path.resolve().relative_to(samples_root.resolve())
+    except (ValueError, OSError):
+        return None
+    return samples_root / rel.parts[0] if len(rel.parts) > 1 else None
 
 
 class CasePrompts:
@@ -342,9 +369,12 @@ class CaseFeature(QObject):
         if self.path is not None and self.document is not None and p == self.path.absolute():
             self._message(f"{p.name} is already open.", "info")
             return True
+        read_only = not getattr(self.window.settings, "persistent", True)  # --screenshot: touch nothing
+        sample = bundled_sample(p) if not read_only else None
+        if sample is not None:
+            return self._open_sample_copy(p, sample, recover)
         if not self.maybe_save_changes():
             return False
-        read_only = not getattr(self.window.settings, "persistent", True)  # --screenshot: touch nothing
         try:
             doc = CaseDocument.open(p, read_only=read_only)
         except CaseFileError as exc:
@@ -357,6 +387,47 @@ class CaseFeature(QObject):
             doc.read_only_reason = f"{who} has it open for editing"
         self._adopt(doc, recover)
         return True
+
+    def sample_copy_path(self, case_path: Path, sample: Path) -> Path | None:
+        """Where the working copy of a bundled sample case lives: ``samples/<case>/`` in the user's data
+        folder (None without one)."""
+        data = user_data_dir(self.window.settings)
+        return data / "samples" / sample.name / case_path.name if data is not None else None
+
+    def _open_sample_copy(self, case_path: Path, sample: Path, recover: bool | None) -> bool:
+        """A bundled sample is a read-only reference: the reader works on a copy in their data folder (made
+        on first open, its series pointing at the sample's images), and the sample is never written."""
+        copy = self.sample_copy_path(case_path, sample)
+        if copy is None:
+            self._message("The sample case cannot be copied: there is no user data folder.", "error")
+            return False
+        if self.path is not None and self.document is not None and copy.absolute() == self.path.absolute():
+            self._message(f"Your copy of the sample is already open: {copy}.", "info")
+            return True
+        if not self.maybe_save_changes():
+            return False
+        made = not copy.exists()
+        if made:
+            try:
+                case = load_case(case_path)
+            except CaseFileError as exc:
+                return self._open_failed(case_path, exc)
+            for ref in case.series:  # the images stay in the sample folder: absolute path hints
+                if ref.path_hint and not Path(ref.path_hint).is_absolute():
+                    ref.path_hint = (case_path.parent / ref.path_hint).resolve().as_posix()
+            case.log(self.reader, "create", f"working copy of the bundled sample {sample.name}", object_type="case")
+            try:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                save_case(case, copy, backup=False)
+            except (CaseFileError, OSError) as exc:
+                self._message(f"The sample case could not be copied to {copy}: {exc}", "error")
+                return False
+        opened = self.open_case(copy, recover=recover)
+        if opened:
+            what = "a copy" if made else "your copy"
+            self._message(f"{sample.name} is a bundled sample and stays as it is: you are working on {what} in "
+                          f"{copy.parent}. Save writes there.", "info")
+        return opened
 
     def _open_failed(self, path: Path, exc: CaseFileError) -> bool:
         problem = str(exc)

@@ -420,3 +420,44 @@ def test_recovery_after_a_crash_is_asked_once_when_the_case_is_opened_from_the_c
         assert w2.case.case.finding(case.findings[0].id).label == "edited before the crash"
     finally:
         close_quietly(w2)
+
+
+# -- 7: a bundled sample is a read-only reference ------------------------------------------------------
+def test_opening_a_bundled_sample_works_on_a_copy_and_ctrl_s_never_touches_sample_dicoms(qtbot, tmp_path):
+    import hashlib
+
+    from app.feature_case import BUNDLED_SAMPLES
+    from imaging.case.store import load_case
+    from tests.test_case_gui import close_quietly, make_window
+
+    sample_case = BUNDLED_SAMPLES / "retroperitoneal_ddlps" / "case.spinecase.json"
+    if not sample_case.is_file():
+        pytest.skip("the sample cases are not generated")
+
+    def snapshot() -> dict[str, tuple[int, int, str]]:
+        return {str(f.relative_to(BUNDLED_SAMPLES)): (f.stat().st_size, f.stat().st_mtime_ns,
+                                                      hashlib.sha256(f.read_bytes()).hexdigest()
+                                                      if f.suffix == ".json" else "")
+                for f in BUNDLED_SAMPLES.rglob("*") if f.is_file()}
+
+    before = snapshot()
+    w, f = make_window(qtbot, tmp_path)
+    try:
+        w.show()
+        qtbot.waitExposed(w)
+        with qtbot.waitSignal(w.volumeLoaded, timeout=60_000):
+            w.open_paths([str(sample_case)])
+        w.wait_until_idle()
+        copy = tmp_path / "samples" / "retroperitoneal_ddlps" / "case.spinecase.json"
+        assert f.path == copy.absolute()
+        assert any(str(copy.parent) in text for _level, text in w.message_bar.messages())  # says where
+        fid = w.case.case.findings[0].id
+        w.case.update(fid, text="Rename finding", label="edited by the reader")
+        w.activateWindow()
+        QTest.keyClick(w.active_view(), Qt.Key_S, Qt.ControlModifier)  # Save
+        assert load_case(copy).finding(fid).label == "edited by the reader"
+        assert not w.isWindowModified()
+        assert snapshot() == before  # no lock, recovery file, backup or edit in sample_dicoms/
+    finally:
+        close_quietly(w)
+    assert snapshot() == before
