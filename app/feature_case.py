@@ -48,6 +48,7 @@ from PySide6.QtCore import QObject, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
 
+from imaging.case.analysis import patient_conflict, patient_from_images
 from imaging.case.model import Case, Patient, Reader, ReportData, SeriesRef, Study
 from imaging.case.sources import find_series
 from imaging.case.store import (
@@ -65,6 +66,7 @@ from imaging.case.store import (
     save_case,
     write_recovery,
 )
+from imaging.dicom.series import ScanResult
 from imaging.errors import LoadError
 from imaging.volume import Volume
 from widgets.case_controller import ReadOnlyCaseError
@@ -198,6 +200,13 @@ class CasePrompts:
                          [("Locate Data\u2026", QMessageBox.AcceptRole, "yes"),
                           ("Not Now", QMessageBox.RejectRole, "no")], "yes") == "yes"
 
+    def other_patient(self, text: str) -> str:
+        """"close" (close the case, then open the images), "view" (open them to look at only) or "cancel"."""
+        return self._ask(QMessageBox.Warning, "Another patient", text,
+                         [("Close Case and Open", QMessageBox.AcceptRole, "close"),
+                          ("View Only", QMessageBox.NoRole, "view"),
+                          ("Cancel", QMessageBox.RejectRole, "cancel")], "cancel")
+
     def open_path(self, start: str) -> str | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open Case", start, f"{CASE_FILTER};;All files (*)")
         return path or None
@@ -241,6 +250,8 @@ class CaseFeature(QObject):
         window.close_guards.append(self._close_guard)
         window.aboutToClose.connect(self._on_window_closing)
         window.register_path_handler(is_case_path, self.open_case)
+        window.scan_guards.append(self._guard_other_patient)
+        window.case.patient_of_series = self.patient_of_series
         self.timer = QTimer(self)
         self.timer.setObjectName("CaseAutosaveTimer")
         self.timer.setInterval(1000)
@@ -657,6 +668,50 @@ class CaseFeature(QObject):
             return Path(location).absolute().as_posix()
         return Path(os.path.relpath(Path(location).absolute(), Path(base).absolute())).as_posix()
 
+    # =====================================================================================================
+    # One case, one patient
+    # =====================================================================================================
+    def patient_of_series(self, series_uid: str) -> Patient | None:
+        """Who a series' images show (from the loaded volume, else the scanned headers); None when unknown."""
+        for vol in self.window.volumes().values():
+            md = vol.metadata
+            if md.series_instance_uid == series_uid:
+                return patient_from_images(md.patient_id, md.patient_name, md.patient_sex, md.patient_age)
+        for info in self.window.series_infos():
+            if info.series_uid == series_uid:
+                return patient_from_images(info.patient_id, info.patient_name)
+        return None
+
+    def _guard_other_patient(self, result: ScanResult) -> bool:
+        """Before scanned series are shown: images of another patient than the case's offer to close the case
+        first (Close Case and Open / View Only / Cancel). False drops them."""
+        case = self.window.case.case
+        if not (case.patient.id or case.patient.name):
+            return True
+        others = sorted({(i.patient_name or "no name").replace("^", ", ", 1).replace("^", " ")
+                         + (f" (ID {i.patient_id})" if i.patient_id else "")
+                         for i in result if patient_conflict(case.patient, patient_from_images(i.patient_id,
+                                                                                                i.patient_name))})
+        if not others:
+            return True
+        mine = (case.patient.name or "").replace("^", ", ", 1).replace("^", " ") or case.patient.id
+        text = (f"The images being opened show {', '.join(others)}, but the open case "
+                f"({case_display_name(self.path)}) is {mine}. A case holds one patient.\n\n"
+                "Close the case first (you are asked to save it), or open the images only to look at them "
+                "(nothing can be recorded on them in this case)?")
+        answer = self.prompts.other_patient(text) if self.interactive else "view"
+        if answer == "cancel":
+            return False
+        if answer == "close":
+            if not self.new_case():
+                return False
+            self._message(f"Closed {case_display_name(self.path) if self.path else 'the case'}: the images of "
+                          f"{', '.join(others)} open in a new case.", "info")
+            return True
+        self._message(f"Opened images of {', '.join(others)} to view only: the case is {mine}; measurements, "
+                      "levels and grades on them are refused.", "warning")
+        return True
+
     def _volumes_by_uid(self) -> dict[str, Volume]:
         out: dict[str, Volume] = {}
         for vol in self.window.volumes().values():
@@ -676,8 +731,20 @@ class CaseFeature(QObject):
             reader = Reader(name=who)
             case.add(reader, who=who)
             changed.append(reader.id)
-        for uid, vol in self._volumes_by_uid().items():
+        volumes = self._volumes_by_uid()
+        if not (case.patient.id or case.patient.name):
+            # the case does not say who it is yet: the patient of its annotated series, else of the images shown
+            annotated = [u for u in volumes if any(m.series_instance_uid == u for m in case.measurements)]
+            shown = self.window.current_volume()
+            source = volumes[annotated[0]] if annotated else shown
+            if source is not None and (source.metadata.patient_id or source.metadata.patient_name):
+                md = source.metadata
+                case.set_patient(patient_from_images(md.patient_id, md.patient_name, md.patient_sex,
+                                                     md.patient_age), who=who)
+        for uid, vol in volumes.items():
             md = vol.metadata
+            if patient_conflict(case.patient, patient_from_images(md.patient_id, md.patient_name)):
+                continue  # images of another patient, open to view only: never part of this case
             files = [Path(f) for f in md.files if f]
             folder = Path(os.path.commonpath([str(f.parent) for f in files])) if files else None
             ref = case.series_ref(uid)

@@ -16,6 +16,8 @@ Hooks for feature modules (installed from app/features.py, each in its own file)
     window.title_parts.append(fn)                # fn() -> str shown in the window title (the case name)
     window.close_guards.append(fn)               # fn() -> bool before closing; False keeps the window open
                                                  # (then aboutToClose() is emitted: release files, locks)
+    window.scan_guards.append(fn)                # fn(ScanResult) -> bool before scanned series are shown;
+                                                 # False drops them (e.g. another patient than the case's)
     signals: volumeLoaded(Volume), seriesShown(Volume), activeViewChanged(SliceView), layoutChanged(str)
 
 Loading runs in worker threads (app/loading.py): scan -> pick a series -> load with a progress bar and a
@@ -121,6 +123,7 @@ class MainWindow(QMainWindow):
         # and checks run before the window closes (e.g. "save changes?"; False cancels the close).
         self.title_parts: list[Callable[[], str]] = []
         self.close_guards: list[Callable[[], bool]] = []
+        self.scan_guards: list[Callable[[ScanResult], bool]] = []
 
         self._build_central()
         self._build_docks()
@@ -414,6 +417,10 @@ class MainWindow(QMainWindow):
     def series_info(self, key: str) -> SeriesInfo | None:
         return self._infos.get(key)
 
+    def series_infos(self) -> list[SeriesInfo]:
+        """Every series scanned in this window (loaded or not)."""
+        return list(self._infos.values())
+
     def window_level_for(self, key: str) -> WindowLevel | None:
         return self._window_levels.get(key)
 
@@ -650,6 +657,8 @@ class MainWindow(QMainWindow):
                               "info", "\n".join(lines) + (f"\n\u2026 and {more} more" if more > 0 else ""))
         if not result:
             self.show_message(f"No DICOM image series found in {', '.join(paths)}.", "error")
+            return
+        if not all(guard(result) for guard in self.scan_guards):
             return
         self.settings.add_recent(paths if len(paths) > 1 else paths[0])
         for info in result:

@@ -145,7 +145,8 @@ def make_case_with_series(folder: Path, n_extra: int = 0) -> tuple[Case, Path]:
     rng = np.random.default_rng(7)
     values = rng.normal(40, 20, size=(8, 64, 64)).astype(np.int16)
     truth = write_series(folder / "ct", shape=(8, 64, 64), spacing=(0.7, 0.7), slice_gap=2.5,
-                         origin=(-20.0, -30.0, 68.0), values=values, description="CT, thoracic spine")
+                         origin=(-20.0, -30.0, 68.0), values=values, description="CT, thoracic spine",
+                         patient=("Demo^Patient", "SC-0001"))  # the case's patient
     first = pydicom.dcmread(truth["files"][0], stop_before_pixels=True)
     sop4 = str(pydicom.dcmread(truth["files"][4], stop_before_pixels=True).SOPInstanceUID)
     text = make_case(n_extra).model_dump_json()

@@ -461,3 +461,63 @@ def test_opening_a_bundled_sample_works_on_a_copy_and_ctrl_s_never_touches_sampl
     finally:
         close_quietly(w)
     assert snapshot() == before
+
+
+# -- 4: one case is one patient ------------------------------------------------------------------------
+def ask_like_a_person(window, **answers):
+    from tests.test_case_gui import FakePrompts
+
+    feature = window.case_feature
+    feature.prompts = FakePrompts()
+    feature.prompts.answers.update(answers)
+    feature.interactive = True
+    return feature.prompts
+
+
+def test_a_case_holds_one_patient_and_another_patients_series_is_refused_with_a_clear_message(window, series,
+                                                                                               tmp_path):
+    import csv
+
+    from imaging.case.store import load_case
+
+    view = window.active_view()
+    pointer_over(view)
+    press(Qt.Key_L)
+    drag(view, (10.0, 10.0), (30.0, 30.0))
+    assert window.case.case.patient.id == "SAFE-1"  # the first annotation says who the case is
+    assert window.undo_stack.undoText() == "Add length"  # one step: undo takes the patient back too
+    prompts = ask_like_a_person(window, other_patient="view")
+    window.open_paths([series["other"]])
+    window.wait_until_idle()
+    assert [name for name, _ in prompts.asked] == ["other_patient"]
+    assert "OTHER, TWO (ID OTHER-2)" in prompts.asked[0][1] and "one patient" in prompts.asked[0][1]
+    window.load_series_key(next(i.key for i in window.series_infos() if i.patient_id == "OTHER-2"))
+    window.wait_until_idle()
+    view = window.active_view()
+    assert view.volume().metadata.patient_id == "OTHER-2"
+    before = case_json(window)
+    pointer_over(view)
+    press(Qt.Key_L)
+    drag(view, (5.0, 5.0), (20.0, 20.0))
+    assert case_json(window) == before  # refused...
+    assert "another patient" in window.statusBar().currentMessage() + " ".join(
+        t for _lv, t in window.message_bar.messages())  # ...saying why
+    out = tmp_path / "case.spinecase.json"
+    assert window.case_feature.save_as(out)
+    saved = load_case(out)
+    assert saved.patient.id == "SAFE-1" and len(saved.studies) == 1 and len(saved.series) == 1
+    assert window.case_feature.export("csv", tmp_path / "m.csv") is not None
+    rows = list(csv.DictReader((tmp_path / "m.csv").open(encoding="utf-8")))
+    assert rows and {r["patient_id"] for r in rows} == {"SAFE-1"}
+
+
+def test_opening_another_patient_offers_to_close_the_case_first(window, series):
+    view = window.active_view()
+    pointer_over(view)
+    press(Qt.Key_L)
+    drag(view, (10.0, 10.0), (30.0, 30.0))
+    prompts = ask_like_a_person(window, other_patient="close", save_changes="discard")
+    window.open_paths([series["other"]])
+    window.wait_until_idle()
+    assert [name for name, _ in prompts.asked] == ["other_patient", "save_changes"]
+    assert window.case.case.measurements == [] and not window.case.case.patient.id  # a new, empty case

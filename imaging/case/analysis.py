@@ -6,7 +6,8 @@
 * :func:`lesion_dimensions` — "AP x LR x CC mm" and the ellipsoid volume of a finding (issue 5 §6);
 * :func:`escc_group_of` — the NOMS ESCC group of a Bilsky grade (delegates to :mod:`imaging.spine`);
 * :func:`compute_stats` — an ROI's voxel statistics (or a probe's value) for ``Measurement.stats``;
-* :func:`measurement_from_drawing` — a new measurement filled from the viewer's volume and plane.
+* :func:`measurement_from_drawing` — a new measurement filled from the viewer's volume and plane;
+* :func:`patient_from_images`, :func:`patient_conflict` — one case is one patient.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from imaging.case.model import (
     Finding,
     Measurement,
     MeasurementPlane,
+    Patient,
     RoiStatsCache,
     VertebralLabel,
 )
@@ -41,6 +43,8 @@ __all__ = [
     "level_at_point",
     "measurement_from_drawing",
     "lesion_dimensions",
+    "patient_conflict",
+    "patient_from_images",
 ]
 
 SINGLE_LABEL_HALF_HEIGHT_MM = 15.0
@@ -196,6 +200,44 @@ def lesion_dimensions(case: Case, finding_id: str) -> LesionDimensions | None:
     return LesionDimensions(ap=ap, lr=lr, cc=cc, long_axis=b.long_length, short_axis=b.short_length, unit=unit,
                             volume=volume, volume_unit=measure.volume_unit(known), bidirectional_id=bi.id,
                             cc_extent_id=cc_m.id if cc_m is not None else None)
+
+
+def patient_from_images(patient_id: str, patient_name: str, sex: str = "", age: str = "") -> Patient:
+    """The case's :class:`Patient` as the DICOM images name them (PatientID, PatientName, PatientSex and
+    PatientAge "036Y")."""
+    years: float | None = None
+    if len(age) == 4 and age[:3].isdigit() and age[3] in "DWMY":
+        n = int(age[:3])
+        years = {"Y": n, "M": n / 12, "W": n / 52.1775, "D": n / 365.25}[age[3]]
+    sex_code = sex.strip().upper()
+    return Patient(id=patient_id.strip(), name=patient_name.strip() or None,
+                   sex=sex_code if sex_code in ("F", "M", "O") else None, age_years=years)
+
+
+def _person(name: str | None) -> str:
+    return " ".join((name or "").replace("^", " ").upper().split())
+
+
+def patient_conflict(case_patient: Patient, images: Patient) -> str | None:
+    """Why images of ``images`` cannot be annotated in a case of ``case_patient`` (a sentence naming both),
+    or None when they are the same patient -- or when either side does not say who it is.
+
+    The PatientID decides when both have one; else the PatientName (case and ``^`` ignored)."""
+    if case_patient.id and images.id:
+        same = case_patient.id.strip() == images.id.strip()
+    elif case_patient.name and images.name:
+        same = _person(case_patient.name) == _person(images.name)
+    else:
+        return None
+
+    def who(p: Patient) -> str:
+        name = (p.name or "").replace("^", ", ", 1).replace("^", " ") or "no name"
+        return f"{name} (ID {p.id})" if p.id else name
+
+    if same:
+        return None
+    return (f"this series belongs to another patient, {who(images)}; the case is {who(case_patient)}. A case "
+            "holds one patient: open these images in a new case (File > New Case)")
 
 
 def escc_group_of(grade: str | None, grade_1c_as: str = "high") -> str:
