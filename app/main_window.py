@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -125,9 +125,12 @@ class MainWindow(QMainWindow):
         self.close_guards: list[Callable[[], bool]] = []
         self.scan_guards: list[Callable[[ScanResult], bool]] = []
 
+        #: asks the reader's name (title, text, current) -> (name, ok); tests replace it
+        self.reader_prompt: Callable[[str, str, str], tuple[str, bool]] = self._reader_dialog
         self._build_central()
         self._build_docks()
         self._build_status_bar()
+        self._show_reader()
         self._build_actions()
         self._build_menus_and_toolbars()
         self.add_tool(NavigateTool())
@@ -197,6 +200,11 @@ class MainWindow(QMainWindow):
         self.hover_label = QLabel("")
         self.hover_label.setObjectName("HoverLabel")
         self.hover_label.setMinimumWidth(520)
+        self.reader_button = QPushButton("")
+        self.reader_button.setObjectName("ReaderButton")
+        self.reader_button.setFlat(True)
+        self.reader_button.setToolTip("The reader recorded with every edit; click to change")
+        self.reader_button.clicked.connect(lambda: self.ask_reader_name())
         self.progress_label = QLabel("")
         self.progress_bar = QProgressBar()
         self.progress_bar.setFixedWidth(220)
@@ -205,6 +213,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setObjectName("CancelLoadButton")
         self.cancel_button.clicked.connect(self.cancel_loading)
         sb.addWidget(self.hover_label, 1)
+        sb.addPermanentWidget(self.reader_button)
         sb.addPermanentWidget(self.progress_label)
         sb.addPermanentWidget(self.progress_bar)
         sb.addPermanentWidget(self.cancel_button)
@@ -265,6 +274,11 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.file_menu.addSeparator()
+        self.act_reader = QAction("Reader &Name\u2026", self)
+        self.act_reader.setObjectName("action_reader_name")
+        self.act_reader.setStatusTip("Who is reading: recorded with every edit")
+        self.act_reader.triggered.connect(lambda: self.ask_reader_name())
+        self.file_menu.addAction(self.act_reader)
         self.file_menu.addAction(self.act_quit)
         self.edit_menu = mb.addMenu("&Edit")
         self.edit_menu.addAction(self.act_undo)
@@ -392,6 +406,39 @@ class MainWindow(QMainWindow):
         self.message_bar.show_message(text, level, details)
         if level == "error":
             self.last_error = text
+
+    # -- the reader ---------------------------------------------------------------------------------------
+    def _reader_dialog(self, title: str, text: str, current: str) -> tuple[str, bool]:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self, title, text, text=current)
+        return name, ok
+
+    def ask_reader_name(self) -> bool:
+        """Ask who is reading (File > Reader Name..., or the status bar's reader). True when a name was given."""
+        name, ok = self.reader_prompt(
+            "Who is reading?", "Your name, as it should appear with every measurement, level and grade you "
+            "record (kept for the next start; change it any time in File > Reader Name\u2026):",
+            self.case.reader)
+        name = " ".join(name.split())
+        if not ok or not name:
+            return False
+        self.settings.set_reader_name(name)
+        self.settings.sync()
+        self.case.reader = name
+        self._show_reader()
+        return True
+
+    def ensure_reader(self) -> None:
+        """At start-up: ask the reader's name once, when none is kept and there is someone to ask."""
+        if not self.case.reader and QGuiApplication.platformName() not in ("offscreen", "minimal"):
+            self.ask_reader_name()
+        self._show_reader()
+
+    def _show_reader(self) -> None:
+        name = self.case.reader
+        self.reader_button.setText(f"Reader: {name}" if name else "Reader: not set \u2014 click to set")
+        self.reader_button.setStyleSheet("" if name else "color: #f0c75e;")
 
     # -- access -------------------------------------------------------------------------------------------
     def views(self) -> list[SliceView]:

@@ -521,3 +521,40 @@ def test_opening_another_patient_offers_to_close_the_case_first(window, series):
     window.wait_until_idle()
     assert [name for name, _ in prompts.asked] == ["other_patient", "save_changes"]
     assert window.case.case.measurements == [] and not window.case.case.patient.id  # a new, empty case
+
+
+# -- 20: the reader is asked once, shown, changeable and recorded on every edit ---------------------------
+def test_the_reader_is_asked_for_kept_shown_and_recorded_with_every_edit(qtbot, tmp_path, series):
+    from app.main_window import MainWindow
+    from app.settings import Settings
+
+    settings = Settings(tmp_path / "settings.ini")
+    assert settings.reader_name() == ""  # never the login name
+    w = MainWindow(settings=settings, restore_state=False)
+    qtbot.addWidget(w)
+    w.set_layout("1x1")
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.case.reader == "" and "not set" in w.reader_button.text()
+    asked: list[str] = []
+    w.reader_prompt = lambda title, text, current: (asked.append(title) or ("  Dr  Jane Roe ", True))
+    QTest.mouseClick(w.reader_button, Qt.LeftButton)  # the status bar's reader: click to set
+    assert asked == ["Who is reading?"]
+    assert w.reader_button.text() == "Reader: Dr Jane Roe" and Settings(tmp_path / "settings.ini").reader_name() == \
+        "Dr Jane Roe"
+    with qtbot.waitSignal(w.volumeLoaded, timeout=30_000):
+        w.open_paths([series["ct"]])
+    w.wait_until_idle()
+    view = w.active_view()
+    pointer_over(view)
+    press(Qt.Key_L)
+    drag(view, (10.0, 10.0), (30.0, 30.0))
+    m = w.case.case.measurements[-1]
+    assert m.reader == "Dr Jane Roe"
+    assert w.case.case.audit[-1].who == "Dr Jane Roe"
+
+    other = MainWindow(settings=Settings(tmp_path / "settings.ini"), restore_state=False, install_features=False)
+    qtbot.addWidget(other)
+    other.reader_prompt = lambda *_a: pytest.fail("asked again although the name is kept")
+    other.ensure_reader()
+    assert other.reader_button.text() == "Reader: Dr Jane Roe"

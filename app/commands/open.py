@@ -63,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if args.paths:
         window.open_paths(args.paths, series=args.series)
     if screenshot is None:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, window.ensure_reader)  # once: the name is kept in the settings
         return int(app.exec())
 
     idle = window.wait_until_idle(args.timeout)
