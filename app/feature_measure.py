@@ -61,7 +61,8 @@ class MeasureFeature:
             window.add_tool(tool)
 
         self.panel = MeasurementPanel(ctl, self.editor, series_label=self.series_label,
-                                      plane_count=self.plane_count, parent=window)
+                                      plane_count=self.plane_count, instance_number=self.instance_number,
+                                      parent=window)
         self.panel.measurementActivated.connect(self.show_measurement)
         self.dock = window.add_panel(self.panel, "Measurements", "MeasurementsPanel")
         window.resizeDocks([self.dock], [PANEL_WIDTH], Qt.Horizontal)  # room for the five columns
@@ -112,6 +113,14 @@ class MeasureFeature:
         if ref is not None:
             return ref.description or ref.series_instance_uid
         return series_uid or "\u2014"
+
+    def instance_number(self, series_uid: str | None, sop_instance_uid: str | None) -> int | None:
+        """The InstanceNumber of an image of a loaded series (for measurements recorded without it)."""
+        hit = self._volume_of(series_uid)
+        if hit is None or not sop_instance_uid:
+            return None
+        uids = hit[1].metadata.sop_instance_uids
+        return hit[1].instance_number(uids.index(sop_instance_uid)) if sop_instance_uid in uids else None
 
     def plane_count(self, series_uid: str | None, orientation: str) -> int | None:
         hit = self._volume_of(series_uid)

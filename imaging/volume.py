@@ -57,6 +57,8 @@ class VolumeMetadata:
     # SOPInstanceUID for every frame and give the 1-based frame number.
     sop_instance_uids: list[str] = field(default_factory=list)
     frame_numbers: list[int | None] = field(default_factory=list)
+    # The DICOM InstanceNumber of each slice (the image number every PACS shows), None for a filled gap.
+    instance_numbers: list[int | None] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     window_presets: list[WindowPreset] = field(default_factory=list)
     # MONOCHROME1 means high values display dark; the viewer inverts by default.
@@ -156,6 +158,11 @@ class Volume:
         if 0 <= slice_ < s and 0 <= row < r and 0 <= column < c:
             return float(self.array[slice_, row, column])
         return None
+
+    def instance_number(self, slice_index: int) -> int | None:
+        """The DICOM InstanceNumber of an acquired slice (the image number PACS viewers show), or None."""
+        numbers = self.metadata.instance_numbers
+        return numbers[slice_index] if 0 <= slice_index < len(numbers) else None
 
     def sop_instance_uid(self, slice_index: int) -> str | None:
         """SOPInstanceUID of an acquired slice, or None when unknown."""

@@ -329,7 +329,7 @@ def test_every_tool_draws_with_real_mouse_events(window, qtbot, series):
     assert [r.text(0) for r in rows] == ["Bidirectional", "Ellipse ROI", "Polygon ROI", "Freehand ROI", "Angle",
                                          "Probe"]
     assert rows[0].text(2) == value_lines(ctl.case.measurements[0])[0]
-    assert rows[0].text(3) == "Ax aniso (Se 1)" and rows[0].text(4) == "Ax 2/12"
+    assert rows[0].text(3) == "Ax aniso (Se 1)" and rows[0].text(4) == "Ax Im 2"  # InstanceNumber
 
 
 def test_click_click_length_and_keys_pick_tools(window, qtbot, series):

@@ -558,3 +558,34 @@ def test_the_reader_is_asked_for_kept_shown_and_recorded_with_every_edit(qtbot, 
     other.reader_prompt = lambda *_a: pytest.fail("asked again although the name is kept")
     other.ensure_reader()
     assert other.reader_button.text() == "Reader: Dr Jane Roe"
+
+
+# -- 10: image numbers are the DICOM InstanceNumber; wheel down is the next image in the series' order ------
+def test_image_numbers_are_instance_numbers_and_wheel_down_goes_on_in_the_series_order(window, tmp_path):
+    import csv
+
+    view = window.active_view()
+    assert view.orientation() == "axial" and view.plane_spec().is_acquired
+    pointer_over(view)
+    press(Qt.Key_Home)  # the first image of the series: InstanceNumber 1, at the head (S +25)
+    assert view.image_number_text() == f"Im 1/{N_SLICES}"
+    assert view.plane_geometry().origin[2] == pytest.approx(25.0)
+    wheel(view, -1)  # wheel down (towards the reader): the next image, towards the feet (OHIF, Weasis)
+    assert view.image_number_text() == f"Im 2/{N_SLICES}"
+    assert view.plane_geometry().origin[2] == pytest.approx(22.5)
+    press(Qt.Key_Down)
+    press(Qt.Key_Down)
+    assert view.image_number_text() == f"Im 4/{N_SLICES}" and view.plane_geometry().origin[2] == pytest.approx(17.5)
+    press(Qt.Key_L)
+    drag(view, (10.0, 10.0), (30.0, 30.0))
+    m = window.case.case.measurements[-1]
+    assert m.instance_number == 4
+    panel = window.measure.panel
+    panel.refresh()
+    assert panel.item_for(m.id).text(4) == "Ax Im 4"  # the measurement list cites it
+    out = tmp_path / "m.csv"
+    assert window.case_feature.export("csv", out) is not None
+    row = next(csv.DictReader(out.open(encoding="utf-8")))
+    assert row["instance_number"] == "4" and float(row["slice_position_mm"]) == pytest.approx(17.5)
+    html = window.case_feature.export("html", tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Im 4, S 17.5 mm" in html  # the report too

@@ -373,8 +373,8 @@ class BilskyAssistantPanel(QWidget):
                     return False
         new = graded_assessment(f.bilsky.with_suggestion(s), s.grade, level=level,
                                 series_instance_uid=place.series_instance_uid,
-                                sop_instance_uid=place.sop_instance_uid, slice_index=place.slice_index,
-                                reader=self._ctl.reader)
+                                sop_instance_uid=place.sop_instance_uid, instance_number=place.instance_number,
+                                slice_index=place.slice_index, reader=self._ctl.reader)
         try:
             self._ctl.update(f.id, text=f"Accept suggested Bilsky grade {s.grade}", bilsky=new)
         except ValueError as exc:

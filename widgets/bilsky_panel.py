@@ -449,7 +449,7 @@ class BilskyPanel(QWidget):
             return False
         p = self._place
         new = graded_assessment(f.bilsky, grade, level=level, series_instance_uid=p.series_instance_uid,
-                                sop_instance_uid=p.sop_instance_uid,
+                                sop_instance_uid=p.sop_instance_uid, instance_number=p.instance_number,
                                 slice_index=p.slice_index if p.orientation else None, reader=self._ctl.reader)
         old = f.bilsky
         if new.model_copy(update={"assessed_utc": old.assessed_utc}) == old:

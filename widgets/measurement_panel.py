@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import (
@@ -31,8 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imaging.case.analysis import lesion_dimensions
+from imaging.case.analysis import image_reference, lesion_dimensions
 from imaging.case.model import Finding, Measurement
+from imaging.geometry import axis_position
 from imaging.measure_edit import kind_name, kind_title, value_lines, value_text
 from widgets.case_controller import CaseController
 from widgets.measure_tools import MeasurementEditor
@@ -79,6 +81,7 @@ class MeasurementPanel(QWidget):
     def __init__(self, controller: CaseController, editor: MeasurementEditor | None = None,
                  series_label: Callable[[str | None], str] | None = None,
                  plane_count: Callable[[str | None, str], int | None] | None = None,
+                 instance_number: Callable[[str | None, str | None], int | None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("MeasurementPanel")
@@ -86,6 +89,7 @@ class MeasurementPanel(QWidget):
         self.editor = editor
         self._series_label = series_label
         self._plane_count = plane_count
+        self._instance_number = instance_number
         self._syncing = False
         self._refresh_pending = False
         self._collapsed: set[str] = set()
@@ -142,13 +146,16 @@ class MeasurementPanel(QWidget):
         return uid or "\u2014"
 
     def slice_text(self, m: Measurement) -> str:
-        """``"Ax 87/146"``: the plane (Ax, Sag, Cor, Obl) and the 1-based plane number (of the count when the
-        series is loaded)."""
+        """``"Ax Im 60"``: the plane (Ax, Sag, Cor, Obl) and the image's DICOM InstanceNumber, as every PACS
+        shows it; on a reformat the plane's position, ``"Sag L 3.2"`` (mm)."""
         plane = PLANE_ABBREVIATIONS.get(m.plane.orientation, m.plane.orientation)
-        if m.slice_index is None:
-            return plane
-        count = self._plane_count(m.series_instance_uid, m.plane.orientation) if self._plane_count else None
-        return f"{plane} {m.slice_index + 1}" + (f"/{count}" if count else "")
+        number = m.instance_number
+        if number is None and m.sop_instance_uid and self._instance_number is not None:
+            number = self._instance_number(m.series_instance_uid, m.sop_instance_uid)
+        if number is not None:
+            return f"{plane} Im {number}"
+        letter, mm = axis_position(np.mean(np.asarray(m.points, dtype=np.float64), axis=0), m.plane.normal)
+        return f"{plane} {letter} {mm:.1f}"
 
     def _measurement_item(self, m: Measurement) -> QTreeWidgetItem:
         item = QTreeWidgetItem([kind_title(m.kind), m.label, "\n".join(value_lines(m)),
@@ -157,8 +164,9 @@ class MeasurementPanel(QWidget):
         item.setData(0, KIND_ROLE, "measurement")
         item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsEditable)
         when = m.created_utc.strftime("%Y-%m-%d %H:%M UTC")
+        where = image_reference(m.plane.orientation, m.points, m.plane.normal, m.instance_number)
         tip = f"{kind_title(m.kind)}: {value_text(m)}\n{self.series_text(m.series_instance_uid)}, " \
-              f"{self.slice_text(m)}\nby {m.reader or 'unknown reader'}, {when}"
+              f"{where}\nby {m.reader or 'unknown reader'}, {when}"
         if not m.pixel_spacing_known:
             tip += "\nThe series has no pixel spacing: lengths are in pixels."
         for col in range(len(COLUMNS)):

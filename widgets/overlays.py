@@ -247,7 +247,7 @@ class InfoTextOverlay(Overlay):
         axis = int(np.argmax(np.abs(g.normal)))
         letter = ("L", "P", "S")[axis] if centre[axis] >= 0 else ("R", "A", "I")[axis]
         unit = "mm" if vol.pixel_spacing_known else "px"
-        corners["bottom_left"] += [f"Im {ctx.slice_index + 1}/{ctx.spec.count}",
+        corners["bottom_left"] += [view.image_number_text(),
                                    f"{letter} {abs(centre[axis]):.1f} {unit}   Thk {g.thickness:.3g} {unit}"]
         wl = view.window_level()
         if wl is not None:

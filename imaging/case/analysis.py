@@ -43,6 +43,7 @@ __all__ = [
     "level_at_point",
     "measurement_from_drawing",
     "lesion_dimensions",
+    "image_reference",
     "patient_conflict",
     "patient_from_images",
 ]
@@ -202,6 +203,21 @@ def lesion_dimensions(case: Case, finding_id: str) -> LesionDimensions | None:
                             cc_extent_id=cc_m.id if cc_m is not None else None)
 
 
+def image_reference(orientation: str, points: Sequence[Sequence[float]], normal: Sequence[float],
+                    instance_number: int | None) -> str:
+    """Where a measurement (or grade) was made, as a reader finds it again on any PACS: ``"Im 60, S 12.5 mm"``
+    on an acquired image (its DICOM InstanceNumber and the plane's position), ``"sagittal reformat, L 3.2
+    mm"`` on a reformat."""
+    from imaging.geometry import axis_position
+
+    centre = np.mean(np.asarray(points, dtype=np.float64), axis=0)
+    letter, mm = axis_position(centre, normal)
+    where = f"{letter} {mm:.1f} mm"
+    if instance_number is not None:
+        return f"Im {instance_number}, {where}"
+    return f"{orientation} reformat, {where}" if orientation else where
+
+
 def patient_from_images(patient_id: str, patient_name: str, sex: str = "", age: str = "") -> Patient:
     """The case's :class:`Patient` as the DICOM images name them (PatientID, PatientName, PatientSex and
     PatientAge "036Y")."""
@@ -299,9 +315,11 @@ def measurement_from_drawing(kind: str, points_lps: Sequence[Sequence[float]], v
     sop = volume.sop_instance_uid(slice_index) if acquired and slice_index is not None else None
     frames = volume.metadata.frame_numbers
     frame = frames[slice_index] if sop and slice_index is not None and slice_index < len(frames) else None
+    number = volume.instance_number(slice_index) if sop and slice_index is not None else None
     m = Measurement(kind=kind, points=[tuple(float(c) for c in p) for p in points_lps], plane=plane,  # type: ignore[arg-type,misc]
                     series_instance_uid=volume.metadata.series_instance_uid or None, sop_instance_uid=sop or None,
-                    frame_number=frame, slice_index=slice_index, label=label, reader=reader, finding_id=finding_id,
+                    instance_number=number, frame_number=frame, slice_index=slice_index, label=label, reader=reader,
+                    finding_id=finding_id,
                     pixel_spacing_known=volume.pixel_spacing_known)
     if with_stats and (m.kind in ROI_KINDS or m.kind == "probe") and m.plane.orientation != "oblique":
         m = m.model_copy(update={"stats": compute_stats(m, volume)})

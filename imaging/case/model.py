@@ -287,6 +287,9 @@ class Measurement(_Identified):
     plane: MeasurementPlane
     series_instance_uid: UID | None = None
     sop_instance_uid: UID | None = Field(None, description="The acquired slice drawn on; None on a reformat.")
+    instance_number: int | None = Field(None, description=(
+        "DICOM InstanceNumber of the acquired slice drawn on (the image number PACS viewers show); None on a "
+        "reformat."))
     frame_number: int | None = Field(None, ge=1, description="1-based frame in a multi-frame instance.")
     slice_index: int | None = Field(None, ge=0, description=(
         "0-based plane number in the series' plane family of plane.orientation (imaging.display.plane_spec "
@@ -409,6 +412,7 @@ class BilskyAssessment(_Model):
     level: Level | None = None
     series_instance_uid: UID | None = None
     sop_instance_uid: UID | None = None
+    instance_number: int | None = Field(None, description="DICOM InstanceNumber of the graded image.")
     slice_index: int | None = Field(None, ge=0)
     reader: str = ""
     assessed_utc: UtcDateTime | None = None

@@ -354,11 +354,13 @@ def _metadata(info: SeriesInfo, geometry: _Geometry, ordered: list[FrameRef], sl
     h = info.header
     sops = [""] * n_slots
     frame_numbers: list[int | None] = [None] * n_slots
+    instance_numbers: list[int | None] = [None] * n_slots
     files = [""] * n_slots
     for fr in ordered:
         k = slot_of[id(fr)]
         sops[k] = fr.sop_instance_uid
         frame_numbers[k] = None if fr.frame is None else fr.frame + 1
+        instance_numbers[k] = fr.instance_number
         files[k] = str(fr.path)
     return VolumeMetadata(
         patient_id=str(h.get("PatientID", "")),
@@ -383,6 +385,7 @@ def _metadata(info: SeriesInfo, geometry: _Geometry, ordered: list[FrameRef], sl
         slice_thickness=_float_or_none(h.get("SliceThickness")),
         sop_instance_uids=sops,
         frame_numbers=frame_numbers,
+        instance_numbers=instance_numbers,
         files=files,
         window_presets=_file_windows(h),
         photometric_interpretation=str(h.get("PhotometricInterpretation", "MONOCHROME2")),
