@@ -607,8 +607,12 @@ class MainWindow(QMainWindow):
         self.hover_label.setText(info.text() if info is not None else self._hint())
 
     def _hint(self) -> str:
-        if self.current_volume() is None:
+        vol = self.current_volume()
+        if vol is None:
             return "Open a folder (Ctrl+O), or drop DICOM files or folders on the window."
+        if not vol.orientation_known:
+            return ("Orientation unknown: the images carry no ImageOrientationPatient, so no orientation letters "
+                    "(A/P, R/L, S/I) are shown and left/right cannot be told from the image.")
         return ("Wheel: slices   Left drag: window/level   Middle: pan   Right/Ctrl+wheel: zoom   "
                 "Shift+click: cursor   1-5: presets   R: reset   I: invert   H: patient info")
 

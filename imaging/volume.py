@@ -10,6 +10,8 @@ Conventions (see ARCHITECTURE.md):
   (gantry tilt) or sheared stack keeps its true geometry.
 * When the files carry no pixel spacing, ``pixel_spacing_known`` is False, the affine uses 1 mm per pixel
   and every length derived from it must be shown in pixels.
+* When they carry no ImageOrientationPatient, ``orientation_known`` is False: the stack is shown as axial but
+  no patient direction (orientation letters, R/L, A/P, S/I positions) may be claimed.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Volume:
     metadata: VolumeMetadata = field(default_factory=VolumeMetadata)
     warnings: list[str] = field(default_factory=list)
     pixel_spacing_known: bool = True
+    orientation_known: bool = True
     # Exact LPS position (mm) of each slice's first voxel, in slice order; the affine's third column is
     # their mean step. Kept so uneven stacks can be reported and measured exactly.
     slice_positions: np.ndarray | None = None

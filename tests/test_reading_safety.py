@@ -589,3 +589,31 @@ def test_image_numbers_are_instance_numbers_and_wheel_down_goes_on_in_the_series
     assert row["instance_number"] == "4" and float(row["slice_position_mm"]) == pytest.approx(17.5)
     html = window.case_feature.export("html", tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Im 4, S 17.5 mm" in html  # the report too
+
+
+# -- 11: no orientation letters where the orientation is unknown ------------------------------------------
+def test_no_orientation_letters_without_image_orientation_and_the_status_says_why(window, qtbot, tmp_path):
+    import shutil
+
+    pydicom_data = pytest.importorskip("pydicom.data")
+    folder = tmp_path / "emri"
+    folder.mkdir()
+    shutil.copy(pydicom_data.get_testdata_file("emri_small.dcm"), folder / "emri_small.dcm")
+    with qtbot.waitSignal(window.volumeLoaded, timeout=30_000):
+        window.open_paths([folder])
+    window.wait_until_idle()
+    view = window.active_view()
+    assert not view.volume().orientation_known
+    painted: list[dict] = []
+    from widgets.overlays import OrientationOverlay
+
+    original = OrientationOverlay.letters
+    OrientationOverlay.letters = staticmethod(lambda ctx: painted.append(original(ctx)) or original(ctx))
+    try:
+        view.grab()
+    finally:
+        OrientationOverlay.letters = staticmethod(original)
+    assert painted == []  # no letters drawn
+    assert "Orientation unknown" in window.hover_label.text()
+    QTest.mouseMove(view, view.rect().center())
+    assert "orientation unknown" in window.hover_label.text() and "LPS" not in window.hover_label.text()

@@ -30,7 +30,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF, QTextOption, QTransform
 
 from imaging.display import clip_line, edge_letters, nice_length, plane_line, screen_axes
-from imaging.geometry import PlaneGeometry
+from imaging.geometry import PlaneGeometry, axis_position
 
 if TYPE_CHECKING:  # pragma: no cover
     from imaging.display import PlaneSpec
@@ -244,11 +244,10 @@ class InfoTextOverlay(Overlay):
                                  plane]
         g = ctx.geometry
         centre = g.to_lps(((ctx.spec.width - 1) / 2, (ctx.spec.height - 1) / 2))
-        axis = int(np.argmax(np.abs(g.normal)))
-        letter = ("L", "P", "S")[axis] if centre[axis] >= 0 else ("R", "A", "I")[axis]
+        letter, position = axis_position(centre, g.normal)
         unit = "mm" if vol.pixel_spacing_known else "px"
-        corners["bottom_left"] += [view.image_number_text(),
-                                   f"{letter} {abs(centre[axis]):.1f} {unit}   Thk {g.thickness:.3g} {unit}"]
+        where = f"{letter} {position:.1f} {unit}" if vol.orientation_known else "Orientation unknown"
+        corners["bottom_left"] += [view.image_number_text(), f"{where}   Thk {g.thickness:.3g} {unit}"]
         wl = view.window_level()
         if wl is not None:
             corners["bottom_right"].append(wl.label())
@@ -323,6 +322,8 @@ class OrientationOverlay(Overlay):
     z = 95
 
     def paint(self, painter: QPainter, ctx: OverlayContext) -> None:
+        if ctx.volume is not None and not ctx.volume.orientation_known:
+            return  # no trustworthy orientation: no letters (the corner text and status bar say why)
         # The screen direction of display +x / +y after the view transform (a rotation or flip would show).
         letters = self.letters(ctx)
         painter.setFont(overlay_font(12, bold=True))

@@ -82,8 +82,12 @@ class HoverInfo:
             parts.append(f"{self.unit or 'Value'} {v}" if self.unit else f"Value {v}")
         else:
             parts.append("outside the image")
-        x, y, z = self.lps
-        parts.append(f"LPS ({x:.1f}, {y:.1f}, {z:.1f}) mm")
+        vol = self.view.volume()
+        if vol is not None and not vol.orientation_known:
+            parts.append("orientation unknown (no ImageOrientationPatient): no patient position")
+        else:
+            x, y, z = self.lps
+            parts.append(f"LPS ({x:.1f}, {y:.1f}, {z:.1f}) mm")
         if self.voxel is not None:
             c, r, s = self.voxel
             parts.append(f"voxel (col {c}, row {r}, slice {s})")
