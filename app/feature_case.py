@@ -341,8 +341,9 @@ class CaseFeature(QObject):
     def _on_edited(self, _collection: str = "", _obj_id: str = "") -> None:
         self.policy.edited(self.clock())
 
-    def _message(self, text: str, level: str = "info", details: str = "") -> None:
-        self.window.show_message(text, level, details)
+    def _message(self, text: str, level: str = "info", details: str = "", scope: str = "case") -> None:
+        """A message about the open case (it leaves when another case is opened)."""
+        self.window.show_message(text, level, details, scope)
 
     def _status(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 6000)
@@ -518,6 +519,7 @@ class CaseFeature(QObject):
         self.caseOpened.emit(str(path) if path else "")
 
     def _after_case_replaced(self) -> None:
+        self.window.message_bar.clear_scope("case")  # the messages of the case that was open
         self._drop_pending_focus()
         self.policy = AutosavePolicy()
         self.missing_series = []
@@ -1113,13 +1115,13 @@ class CaseFeature(QObject):
                     write_pdf_report(case, out, volumes=volumes, problems=problems)
                 notes = [f"series {uid} has no key images: {why}" for uid, why in problems.items()]
         except (LoadError, OSError, ValueError) as exc:
-            self._message(f"{spec.what} not written: {exc}", "error")
+            self._message(f"{spec.what} not written: {exc}", "error", scope="")
             return None
         finally:
             QApplication.restoreOverrideCursor()
         self.window.case.case.log(self.reader, "export", f"{spec.what} written to {out.name}", object_type="case")
         self._message(f"Exported the {spec.what} to {out}." + (f" {len(notes)} note(s) in Details." if notes else ""),
-                      "info", "\n".join(notes))
+                      "info", "\n".join(notes), scope="")
         self.window.settings.set_last_directory(str(out.parent))
         self.exported.emit(kind, str(out))
         return out

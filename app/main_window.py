@@ -12,7 +12,9 @@ Hooks for feature modules (installed from app/features.py, each in its own file)
     window.undo_stack                            # app-wide QUndoStack; Edit > Undo/Redo show entry names
     window.start_job(Job(fn, "Detecting vertebrae"))  # worker thread + status-bar progress and Cancel
     window.views(); window.active_view(); window.current_volume(); window.volumes(); window.grid.mpr
-    window.show_message(text, "warning")         # non-modal message bar above the views
+    window.show_message(text, "warning", scope="action:levels")   # one-line message bar above the views;
+                                                 # a scoped message leaves with its series/action
+                                                 # (window.message_bar.clear_scope("action:levels"))
     window.title_parts.append(fn)                # fn() -> str shown in the window title (the case name)
     window.close_guards.append(fn)               # fn() -> bool before closing; False keeps the window open
                                                  # (then aboutToClose() is emitted: release files, locks)
@@ -174,6 +176,8 @@ class MainWindow(QMainWindow):
             v.pathsDropped.connect(lambda paths: self.open_paths(paths))
             v.contextMenuRequested.connect(self._fill_view_menu)
         self.grid.views[3].placeholder = "Drag a series here from the browser"
+        for v in self.grid.views:  # a series' messages show while the series is on screen
+            v.planeChanged.connect(self._update_message_context)
 
     def _build_docks(self) -> None:
         self.browser = SeriesBrowser(self)
@@ -402,8 +406,10 @@ class MainWindow(QMainWindow):
         """Open paths matching ``predicate`` with ``handler`` (checked before DICOM; latest first)."""
         self._path_handlers.insert(0, (predicate, handler))
 
-    def show_message(self, text: str, level: str = "info", details: str = "") -> None:
-        self.message_bar.show_message(text, level, details)
+    def show_message(self, text: str, level: str = "info", details: str = "", scope: str = "") -> None:
+        """A message on the bar above the views, about ``scope`` (widgets/message_bar.py: "series:<key>",
+        "case", "action:<name>" or "" for anything else)."""
+        self.message_bar.show_message(text, level, details, scope)
         if level == "error":
             self.last_error = text
 
@@ -489,6 +495,7 @@ class MainWindow(QMainWindow):
         self.grid.set_layout(name)
         self.layout_actions[name].setChecked(True)
         self.settings.set_last_layout(name)
+        self._update_message_context()
         if self._current_key in self._volumes:
             self._show_in_layout(self._current_key, cursor)
         if self._active_view not in self.grid.visible_views():
@@ -532,6 +539,10 @@ class MainWindow(QMainWindow):
         for v in self.grid.views:
             v.show_overlays = on
             v.update()
+
+    def _update_message_context(self) -> None:
+        shown = {id(v.volume()) for v in self.grid.visible_views() if v.volume() is not None}
+        self.message_bar.set_shown_series({k for k, vol in self._volumes.items() if id(vol) in shown})
 
     def _wl(self, key: str) -> WindowLevel:
         wl = self._window_levels.get(key)
@@ -701,11 +712,13 @@ class MainWindow(QMainWindow):
     def _on_scanned(self, result: ScanResult, paths: list[str], wanted: str | None) -> None:
         # Reports, notes and pictures beside the images are expected: only other skipped files are news.
         skipped = [s for s in result.skipped if Path(s.path).suffix.lower() not in NOT_IMAGES]
+        self.message_bar.clear_scope("scan")  # about the previous scan
         if skipped:
             lines = [f"{s.path}: {s.reason}" for s in skipped[:50]]
             more = len(skipped) - len(lines)
             self.show_message(f"{len(skipped)} file(s) were not used (not images or unreadable).",
-                              "info", "\n".join(lines) + (f"\n\u2026 and {more} more" if more > 0 else ""))
+                              "info", "\n".join(lines) + (f"\n\u2026 and {more} more" if more > 0 else ""),
+                              scope="scan")
         if not result:
             self.show_message(f"No DICOM image series found in {', '.join(paths)}.", "error")
             return
@@ -775,7 +788,7 @@ class MainWindow(QMainWindow):
             desc = volume.metadata.series_description or key
             self.show_message(f"{desc}: " + " ".join(volume.warnings[:3])
                               + (f" (+{len(volume.warnings) - 3} more)" if len(volume.warnings) > 3 else ""),
-                              "warning", "\n".join(volume.warnings))
+                              "warning", "\n".join(volume.warnings), scope=f"series:{key}")
         self.show_series(key, view)
         self._evict(keep=key)  # after showing, so the volume it replaced on screen can go
         self.volumeLoaded.emit(volume)

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QScrollArea
+from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 
 import widgets  # noqa: F401 - PySide6/Python 3.11 workaround
 from tests.dicom_factory import write_series
@@ -617,3 +617,31 @@ def test_no_orientation_letters_without_image_orientation_and_the_status_says_wh
     assert "Orientation unknown" in window.hover_label.text()
     QTest.mouseMove(view, view.rect().center())
     assert "orientation unknown" in window.hover_label.text() and "LPS" not in window.hover_label.text()
+
+
+# -- 12: a message belongs to what it is about and leaves with it; one line, never a stack --------------
+def test_a_series_warning_leaves_with_its_series_and_messages_never_stack(window, qtbot, tmp_path):
+    holes = tmp_path / "holes"
+    write_series(holes, shape=(8, 24, 24), drop=(3,), description="CT with a missing slice", patient=PATIENT)
+    with qtbot.waitSignal(window.volumeLoaded, timeout=30_000):
+        window.open_paths([holes])
+    window.wait_until_idle()
+    bar = window.message_bar
+    warning = next(t for lv, t in bar.messages() if "CT with a missing slice" in t)
+    assert bar.shown()[1] == warning
+    for i in range(3):  # more messages: still one line above the views
+        window.show_message(f"note {i}", "info")
+    assert len([w for w in bar.findChildren(QWidget, "MessageBarItem") if w.isVisible()]) == 1
+    assert bar.height() < 60
+    ct_key = next(i.key for i in window.series_infos() if i.description == "Ax CT")
+    window.load_series_key(ct_key)  # another series on screen: its warning steps back
+    window.wait_until_idle()
+    assert all("CT with a missing slice" not in t for _lv, t in bar.messages())
+    holes_key = next(i.key for i in window.series_infos() if i.description == "CT with a missing slice")
+    window.load_series_key(holes_key)  # ...and comes back with it
+    window.wait_until_idle()
+    assert any("CT with a missing slice" in t for _lv, t in bar.messages())
+    bar.clear_scope("action:levels")  # an action clears its own messages
+    window.show_message("Type the level of this vertebra, then press Enter", "info", scope="action:levels")
+    bar.clear_scope("action:levels")
+    assert all("Type the level" not in t for _lv, t in bar.messages())
