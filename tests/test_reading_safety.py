@@ -645,3 +645,44 @@ def test_a_series_warning_leaves_with_its_series_and_messages_never_stack(window
     window.show_message("Type the level of this vertebra, then press Enter", "info", scope="action:levels")
     bar.clear_scope("action:levels")
     assert all("Type the level" not in t for _lv, t in bar.messages())
+
+
+# -- 15: the PDF report's footer is small, whole and apart from the page number on every page ------------
+def test_pdf_report_footer_on_every_page_rendered_by_pdftoppm(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    from imaging.case.store import save_case
+    from tests.test_case_factory import make_case_with_series
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed: .ci/system-packages test installs it")
+    case, path = make_case_with_series(tmp_path, n_extra=40)  # enough measurements for several pages
+    save_case(case, path)
+    pdf = tmp_path / "report.pdf"
+    run = subprocess.run([sys.executable, "-m", "app.cli", "export", str(path), "--report", str(pdf)],
+                         capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert run.returncode == 0, run.stderr
+    dpi = 100
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 2
+    mm = dpi / 25.4
+    for page in pages:
+        img = QImage(str(page)).convertToFormat(QImage.Format.Format_Grayscale8)
+        w, h = img.width(), img.height()
+        arr = np.frombuffer(img.constBits(), np.uint8, img.bytesPerLine() * h).reshape(h, -1)[:, :w]
+        band = arr[h - round(18 * mm):, :]  # the bottom margin and the footer
+        ink_rows = np.nonzero((band < 200).any(axis=1))[0]
+        assert ink_rows.size, f"{page.name}: no footer"
+        assert ink_rows[-1] < band.shape[0] - round(5 * mm), f"{page.name}: the footer runs into the page edge"
+        text_rows = ink_rows[ink_rows > ink_rows[0] + 2]  # below the rule
+        assert (text_rows[-1] - text_rows[0]) < 4.5 * mm, f"{page.name}: the footer text is too large"
+        cols = np.nonzero((band[text_rows[0]:text_rows[-1] + 1] < 200).any(axis=0))[0]
+        gaps = np.diff(cols)
+        assert gaps.max() > 20 * mm, f"{page.name}: the footer text runs into the page number"
+        assert cols[-1] < w - round(10 * mm), f"{page.name}: the page number is cut off"

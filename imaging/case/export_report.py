@@ -119,7 +119,10 @@ def _key_images(case: Case, volumes: Mapping[str, Volume], numbers: dict[str, in
         hint = np.mean(np.asarray(ms[0].points, dtype=np.float64), axis=0)
         img = render_key_image(vol, orientation, hint, overlays)
         ref = case.series_ref(uid)
-        caption = (f"{_e(ref.description if ref else uid)} — {orientation} plane {img.slice_index + 1}: "
+        spec = plane_spec(vol, orientation)
+        number = vol.instance_number(img.slice_index) if spec.is_acquired else None
+        where = image_reference(orientation, [spec.geometry(img.slice_index).origin], spec.geometry(0).normal, number)
+        caption = (f"{_e(ref.description if ref else uid)} — {orientation} {_e(where)}: "
                    + ", ".join(f"#{numbers[m.id]} {_e(m.label or m.kind)}" for m in ms))
         images.append((img, caption))
     if len(groups) > MAX_KEY_IMAGES:
