@@ -135,7 +135,11 @@ class BilskyAssistantFeature:
             if target is not None:
                 target.set_orientation("axial")
         if target is None:
-            self.notify("The series these contours were drawn on is not loaded: open it to see them.", "warning")
+            loaded = any(v.metadata.series_instance_uid == uid for v in w.volumes().values())
+            if not loaded and w.bring_series(uid, lambda: self.show_contour(contour_id)):
+                return None  # loading it: the views go to the contours once it is shown
+            self.notify("The series these contours were drawn on is not open: open its folder (or File > Locate "
+                        "Case Data\u2026) to see them.", "warning")
             return None
         centre = np.asarray(contour.points, dtype=np.float64).mean(axis=0)
         w.grid.mpr.set_cursor(centre)

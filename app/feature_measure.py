@@ -164,8 +164,11 @@ class MeasureFeature:
                 candidate.set_orientation(orientation)
                 target = candidate
         if target is None:
-            self.notify(f"The series of this {kind_name(m.kind)} is not loaded: open "
-                        f"{self.series_label(uid)} to see it.", "warning")
+            again = lambda: self.show_measurement(measurement_id)  # noqa: E731
+            if uid and self._volume_of(uid) is None and w.bring_series(uid, again):
+                return None  # loading it: the views go to the measurement once it is shown
+            self.notify(f"The series of this {kind_name(m.kind)} is not open: open {self.series_label(uid)} (or "
+                        "File > Locate Case Data\u2026) to see it.", "warning")
             return None
         centre = np.asarray(m.points, dtype=np.float64).mean(axis=0)
         w.grid.mpr.set_cursor(centre)  # every view of the series to the measurement (as Shift+click)

@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self.add_tool(NavigateTool())
         self.add_tool(CrosshairTool())
         self.set_tool("navigate")
+        self._toggle_cursor(self.act_cursor.isChecked())
         self.set_layout(self.settings.last_layout("spine"))
         self.set_active_view(self.grid.views[0])
         self.setAcceptDrops(True)
@@ -254,6 +255,10 @@ class MainWindow(QMainWindow):
         self.act_reference = act("Reference &Lines", self._toggle_reference_lines)
         self.act_reference.setCheckable(True)
         self.act_reference.setChecked(True)
+        self.act_cursor = act("MPR &Cursor", self._toggle_cursor, tip="Show the shared cursor's ring on the views")
+        self.act_cursor.setObjectName("action_show_cursor")
+        self.act_cursor.setCheckable(True)
+        self.act_cursor.setChecked(str(self.settings.value("view/show_cursor", "true")).lower() != "false")
         self.act_smooth = act("&Smooth Interpolation", self._toggle_smooth)
         self.act_smooth.setCheckable(True)
         self.act_smooth.setChecked(True)
@@ -298,6 +303,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.act_patient)
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.act_reference)
+        self.view_menu.addAction(self.act_cursor)
         self.view_menu.addAction(self.act_smooth)
         self.view_menu.addAction(self.act_overlays)
         self.view_menu.addSeparator()
@@ -470,6 +476,30 @@ class MainWindow(QMainWindow):
     def series_info(self, key: str) -> SeriesInfo | None:
         return self._infos.get(key)
 
+    def bring_series(self, series_uid: str, then: Callable[[], object] | None = None) -> bool:
+        """Show the series with this SeriesInstanceUID -- at once when it is loaded, else after loading it (it
+        was scanned in this window) -- then call ``then``. False when this window has not seen the series."""
+        key = next((k for k, v in self._volumes.items() if v.metadata.series_instance_uid == series_uid), None)
+        if key is not None:
+            self.show_series(key)
+            if then is not None:
+                then()
+            return True
+        info = next((i for i in self._infos.values() if i.series_uid == series_uid), None)
+        if info is None:
+            return False
+
+        def shown(volume: Volume) -> None:
+            if volume.metadata.series_instance_uid == series_uid:
+                self.seriesShown.disconnect(shown)
+                if then is not None:
+                    then()
+
+        self.seriesShown.connect(shown)
+        self.statusBar().showMessage(f"Loading {info.description or info.modality or 'the series'}\u2026", 4000)
+        self.load_series_key(info.key)
+        return True
+
     def series_infos(self) -> list[SeriesInfo]:
         """Every series scanned in this window (loaded or not)."""
         return list(self._infos.values())
@@ -528,6 +558,12 @@ class MainWindow(QMainWindow):
     def _toggle_reference_lines(self, on: bool) -> None:
         for v in self.grid.views:
             v.show_reference_lines = on
+            v.update()
+
+    def _toggle_cursor(self, on: bool) -> None:
+        self.settings.set_value("view/show_cursor", "true" if on else "false")
+        for v in self.grid.views:
+            v.show_cursor = on
             v.update()
 
     def _toggle_smooth(self, on: bool) -> None:

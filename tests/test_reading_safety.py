@@ -686,3 +686,57 @@ def test_pdf_report_footer_on_every_page_rendered_by_pdftoppm(tmp_path):
         gaps = np.diff(cols)
         assert gaps.max() > 20 * mm, f"{page.name}: the footer text runs into the page number"
         assert cols[-1] < w - round(10 * mm), f"{page.name}: the page number is cut off"
+
+
+# -- friction: preset names, series loaded on demand, the cursor ring ----------------------------------
+def test_preset_name_is_the_same_at_load_and_on_its_key(window):
+    view = window.active_view()
+    assert view.window_level().label().endswith("(Soft tissue)")  # the file's 40/400 is the viewer's preset
+    pointer_over(view)
+    press(Qt.Key_2)
+    press(Qt.Key_1)
+    assert view.window_level().label().endswith("(Soft tissue)")
+
+
+def test_showing_a_measurement_of_a_series_not_loaded_loads_it(window, qtbot, tmp_path):
+    from imaging.case.analysis import measurement_from_drawing
+    from imaging.dicom.load import load_series
+    from imaging.dicom.scan import scan_series
+    from imaging.display import plane_spec
+
+    root = tmp_path / "study"
+    write_series(root / "a", shape=(10, 24, 24), description="Series A", patient=PATIENT)
+    write_series(root / "b", shape=(6, 24, 24), description="Series B", patient=PATIENT)
+    with qtbot.waitSignal(window.volumeLoaded, timeout=30_000):
+        window.open_paths([root], series="Series A")
+    window.wait_until_idle()
+    other = next(i for i in scan_series(root / "b"))
+    vol_b = load_series(other)  # a measurement recorded on series B (e.g. in a case opened earlier)
+    pts = [vol_b.index_to_lps((4.0, 4.0, 2.0)), vol_b.index_to_lps((12.0, 9.0, 2.0))]
+    spec = plane_spec(vol_b, "axial")
+    k = spec.nearest_slice(pts[0])
+    m = measurement_from_drawing("length", pts, vol_b, spec.geometry(k), acquired=True, slice_index=k, label="on B")
+    window.case.add(m)
+    assert all(v.metadata.series_description != "Series B" for v in window.volumes().values())
+    panel = window.measure.panel
+    show_panel(panel)
+    panel.refresh()
+    row = panel.item_for(m.id)
+    with qtbot.waitSignal(window.seriesShown, timeout=30_000):
+        QTest.mouseClick(panel.tree.viewport(), Qt.LeftButton, Qt.NoModifier,
+                         panel.tree.visualItemRect(row).center())
+    qtbot.waitUntil(lambda: window.active_view().volume() is not None
+                    and window.active_view().volume().metadata.series_description == "Series B", timeout=5000)
+    assert m.id in window.measure.overlay.shown_ids(window.active_view())
+
+
+def test_the_mpr_cursor_ring_can_be_hidden_and_stays_hidden(window, tmp_path):
+    from app.main_window import MainWindow
+
+    action = window.findChild(type(window.act_cursor), "action_show_cursor")
+    assert action.isChecked() and all(v.show_cursor for v in window.grid.views)
+    action.trigger()
+    assert not any(v.show_cursor for v in window.grid.views)
+    again = MainWindow(settings=window.settings, restore_state=False, install_features=False)
+    assert not again.act_cursor.isChecked() and not again.grid.views[0].show_cursor
+    again.deleteLater()

@@ -394,17 +394,19 @@ class ScaleBarOverlay(Overlay):
 
 
 class ReferenceLinesOverlay(Overlay):
-    """The other MPR views' planes as coloured lines, and the shared cursor as a small open cross."""
+    """The other MPR views' planes as coloured lines, and the shared cursor as a small hollow ring (hidden
+    with the view's ``show_cursor``: View > MPR Cursor)."""
 
     z = 10
-    gap = 12.0  # widget px left open around the cursor so the point itself stays visible
+    gap = 8.0  # widget px left open around the cursor so the point itself stays visible
+    ring = 2.5  # radius of the cursor ring, widget px: small and hollow, the anatomy under it stays readable
 
     def paint(self, painter: QPainter, ctx: OverlayContext) -> None:
         view = ctx.view
         if not view.show_reference_lines:
             return
         painter.setRenderHint(QPainter.Antialiasing, True)
-        cursor = view.cursor_lps
+        cursor = view.cursor_lps if getattr(view, "show_cursor", True) else None
         cursor_w = ctx.lps_to_widget(cursor)[0] if cursor is not None else None
         for peer in view.peers():
             g = peer.plane_geometry()
@@ -425,9 +427,9 @@ class ReferenceLinesOverlay(Overlay):
             else:
                 painter.drawLine(p0, p1)
         if cursor is not None and cursor_w is not None and ctx.on_plane(cursor, tolerance=ctx.geometry.thickness):
-            painter.setPen(QPen(QColor(255, 255, 255, 230), 1.2))
+            painter.setPen(QPen(QColor(255, 255, 255, 200), 1.0))
             painter.setBrush(Qt.NoBrush)
-            painter.drawEllipse(cursor_w, 3.0, 3.0)
+            painter.drawEllipse(cursor_w, self.ring, self.ring)
         painter.setRenderHint(QPainter.Antialiasing, False)
 
     def _draw_with_gap(self, painter: QPainter, p0: QPointF, p1: QPointF, c: QPointF) -> None:

@@ -140,6 +140,7 @@ class SliceView(QWidget):
         self.cursor_lps: np.ndarray | None = None
         self.show_patient_info = True
         self.show_reference_lines = True
+        self.show_cursor = True  # the shared MPR cursor's ring (View > MPR Cursor)
         self.show_overlays = True
         self.smooth = True  # bilinear interpolation when drawing (as OHIF/Slicer)
         # Interactive rendering (as VTK/3D Slicer do): while the slice, window, zoom or pan is changing,
