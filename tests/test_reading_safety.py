@@ -740,3 +740,82 @@ def test_the_mpr_cursor_ring_can_be_hidden_and_stays_hidden(window, tmp_path):
     again = MainWindow(settings=window.settings, restore_state=False, install_features=False)
     assert not again.act_cursor.isChecked() and not again.grid.views[0].show_cursor
     again.deleteLater()
+
+
+# -- the rule, checked everywhere: no key changes the case, whatever panel control has the focus --------
+# Keys that ARE an explicit, named, undoable edit or command where they are pressed, left out of the sweep:
+# Delete/Backspace (delete the selection), F2 (rename), Space/Enter (press the focused control), Ctrl+Z/Y
+# (undo/redo), Ctrl+Alt+B (accept the suggested grade), Ctrl+S/N/O... (file commands), Alt+letters (menus).
+EXPLICIT = {"Del", "Backspace", "F2", "Space", "Return", "Enter", "Tab", "Backtab", "Ctrl+Z", "Ctrl+Y",
+            "Ctrl+Shift+Z", "Ctrl+Alt+B", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+N", "Ctrl+O", "Ctrl+Shift+O", "Ctrl+Q",
+            "Ctrl+Shift+D"}
+
+
+def sweep_keys(window) -> list[tuple[int, Qt.KeyboardModifier]]:
+    from PySide6.QtGui import QAction, QKeySequence
+
+    keys = [(k, Qt.NoModifier) for k in range(Qt.Key_A, Qt.Key_Z + 1)]
+    keys += [(k, Qt.NoModifier) for k in range(Qt.Key_0, Qt.Key_9 + 1)]
+    keys += [(k, Qt.NoModifier) for k in (Qt.Key_Up, Qt.Key_Down, Qt.Key_Left, Qt.Key_Right, Qt.Key_PageUp,
+                                          Qt.Key_PageDown, Qt.Key_Home, Qt.Key_End, Qt.Key_BracketLeft,
+                                          Qt.Key_BracketRight, Qt.Key_Minus, Qt.Key_Plus)]
+    for action in window.findChildren(QAction):
+        for seq in action.shortcuts():
+            text = seq.toString(QKeySequence.PortableText)
+            if text and text not in EXPLICIT and seq.count() == 1:
+                combo = seq[0]
+                keys.append((combo.key(), combo.keyboardModifiers()))
+    keys.append((Qt.Key_Escape, Qt.NoModifier))
+    return list(dict.fromkeys(keys))
+
+
+def full_case(window):
+    """A case with a finding holding every kind of clinical data, a measurement and labels."""
+    from imaging.case.model import BilskyAssessment, Finding, LevelInvolvement, SinsAssessment, VertebralLabel
+
+    ctl = window.case
+    for label, s in (("T5", 20.0), ("T6", 0.0), ("T7", -20.0)):
+        ctl.add(VertebralLabel(label=label, centre=(0.0, 0.0, s)))
+    f = ctl.add(Finding(label="Lesion 1", level_from="T5", level_to="T6", levels_auto=False, lesion_type="lytic",
+                        involvement=[LevelInvolvement(level="T5", sectors=["vertebral_body", "left_pedicle"])],
+                        bilsky=BilskyAssessment(grade="2", level="T6"),
+                        sins=SinsAssessment(pain="MECHANICAL", bone_lesion="LYTIC", collapse="NONE")))
+    view = window.active_view()
+    pointer_over(view)
+    press(Qt.Key_B)
+    drag(view, (10.0, 20.0), (36.0, 24.0))
+    ctl.select("")
+    press(Qt.Key_Escape)
+    return f
+
+
+def test_no_key_changes_the_case_whatever_panel_control_has_the_focus(window):
+    from PySide6.QtWidgets import QDockWidget
+
+    from widgets.deliberate_input import is_text_entry
+
+    full_case(window)
+    before = case_json(window)
+    keys = sweep_keys(window)
+    assert (Qt.Key_L, Qt.NoModifier) in keys and (Qt.Key_A, Qt.ShiftModifier) in keys
+    view = window.active_view()
+    checked = 0
+    for dock in window.findChildren(QDockWidget):
+        dock.show()
+        dock.raise_()
+        QTest.qWait(1)
+        controls = [w for w in dock.widget().findChildren(QWidget)
+                    if w.isVisible() and w.isEnabled() and w.focusPolicy() != Qt.NoFocus and not is_text_entry(w)
+                    and not isinstance(w.parentWidget(), QScrollArea)]
+        for control in controls:
+            for pointer in (control, view):  # the pointer resting on the panel, then on the image
+                QTest.mouseMove(pointer, pointer.rect().center())
+                control.setFocus(Qt.MouseFocusReason)
+                for key, mods in keys:
+                    target = QApplication.focusWidget() or control
+                    QTest.keyClick(target, key, mods)
+                where = "pointer on the image" if pointer is view else "pointer on the panel"
+                assert case_json(window) == before, (dock.windowTitle(), control.objectName(), type(control), where)
+                window.set_tool("navigate")
+                checked += 1
+    assert checked >= 20

@@ -51,7 +51,7 @@ from imaging.spine import BILSKY_GRADE_INFO, normalize_level
 from imaging.spine.contour_masks import CONTOUR_KINDS, CONTOUR_NAMES, SliceSuggestion, suggest_from_contours
 from widgets.contour_overlay import kind_color
 from widgets.contour_tools import BRUSH_KEY, KIND_KEYS, ContourSession, tool_name
-from widgets.deliberate_input import ChoiceComboBox
+from widgets.deliberate_input import ActionButton, ChoiceComboBox
 from widgets.slice_view import SliceView
 
 __all__ = ["REASON_TITLES", "BilskyAssistantPanel", "unit_text"]
@@ -267,7 +267,7 @@ class BilskyAssistantPanel(QWidget):
             grid.addWidget(sentence, 2 * i + 1, 0, 1, 2)
             self.reason_rows[name] = (title, value, sentence)
         sl.addWidget(self.reasons_box)
-        self.accept_button = QPushButton("Accept suggested grade")
+        self.accept_button = ActionButton("Accept suggested grade")
         self.accept_button.setObjectName("BilskyAcceptButton")
         self.accept_button.setToolTip("Set the finding's final Bilsky grade to the suggestion (undoable); the "
                                       "suggestion is stored with it")

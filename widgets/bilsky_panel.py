@@ -60,7 +60,7 @@ from imaging.case.findings import (
 from imaging.spine import BILSKY_GRADES, escc_group, normalize_level
 from imaging.spine.bilsky import BILSKY_GRADE_INFO
 from widgets.case_controller import CaseController
-from widgets.deliberate_input import ChoiceComboBox
+from widgets.deliberate_input import ActionButton, ChoiceComboBox
 from widgets.findings_panel import ERROR_STYLE, HINT_STYLE, PANEL_STYLE, FindingFocus, FindingSelector, alive
 from widgets.schematics import SchematicLegend, paint_bilsky_schematic, schematic_aspect
 from widgets.slice_view import SliceView
@@ -339,7 +339,7 @@ class BilskyPanel(QWidget):
         self.record_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         box.addWidget(self.record_label)
         clear_row = QHBoxLayout()
-        self.clear_button = QPushButton("Clear grade")
+        self.clear_button = ActionButton("Clear grade")
         self.clear_button.setObjectName("BilskyClearButton")
         self.clear_button.clicked.connect(self.clear_grade)
         clear_row.addWidget(self.clear_button)

@@ -12,6 +12,9 @@ value nobody chose. The controls here keep the deliberate ways and drop the acci
 * `ChoiceRadioButton`: click or Space checks it; arrow keys only move the focus between the answers.
 * `ChoiceDoubleSpinBox`: the wheel steps it only while it has the focus (the reader clicked into it).
 * `ChoiceTreeWidget`: no type-ahead search (a letter does not jump to another row).
+* `ActionButton`: a button that edits the case (Clear grade, Delete finding...) keeps no keyboard focus after
+  a mouse click, so a later Space or Enter meant for something else cannot press it again; keyboard users
+  reach it with Tab.
 
 :func:`is_text_entry` tells whether a widget takes typed text (the key router in :mod:`widgets.key_router`
 leaves the keys to it).
@@ -28,13 +31,15 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QRadioButton,
     QTextEdit,
     QTreeWidget,
     QWidget,
 )
 
-__all__ = ["ChoiceComboBox", "ChoiceDoubleSpinBox", "ChoiceRadioButton", "ChoiceTreeWidget", "is_text_entry"]
+__all__ = ["ActionButton", "ChoiceComboBox", "ChoiceDoubleSpinBox", "ChoiceRadioButton", "ChoiceTreeWidget",
+           "is_text_entry"]
 
 _OPEN_KEYS = (Qt.Key_Space, Qt.Key_F4)
 
@@ -100,6 +105,14 @@ class ChoiceDoubleSpinBox(QDoubleSpinBox):
             event.ignore()
             return
         super().wheelEvent(event)
+
+
+class ActionButton(QPushButton):
+    """A push button that takes the keyboard focus from Tab only (see the module docstring)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setFocusPolicy(Qt.TabFocus)
 
 
 class ChoiceTreeWidget(QTreeWidget):

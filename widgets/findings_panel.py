@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
     QTreeWidgetItem,
@@ -65,7 +64,7 @@ from imaging.case.findings import (
 )
 from imaging.case.model import SECTORS, Finding, Measurement
 from widgets.case_controller import CaseController
-from widgets.deliberate_input import ChoiceComboBox, ChoiceTreeWidget
+from widgets.deliberate_input import ActionButton, ChoiceComboBox, ChoiceTreeWidget
 
 __all__ = ["AutoLevelSync", "FindingFocus", "FindingSelector", "FindingsPanel", "InvolvementGrid", "alive"]
 
@@ -249,7 +248,7 @@ class FindingSelector(QWidget):
         self.combo.setMinimumContentsLength(12)
         self.combo.activated.connect(self._on_activated)
         box.addWidget(self.combo, 1)
-        self.new_button = QPushButton("New")
+        self.new_button = ActionButton("New")
         self.new_button.setObjectName("FindingSelectorNew")
         self.new_button.setToolTip("Create a new finding (lesion)")
         self.new_button.clicked.connect(self.newFindingRequested.emit)
@@ -402,11 +401,11 @@ class FindingsPanel(QWidget):
         outer.setSpacing(6)
 
         buttons = QHBoxLayout()
-        self.new_button = QPushButton("New finding")
+        self.new_button = ActionButton("New finding")
         self.new_button.setObjectName("NewFindingButton")
         self.new_button.setToolTip("Create a finding (lesion); a selected measurement joins it")
         self.new_button.clicked.connect(lambda: self.new_finding())
-        self.delete_button = QPushButton("Delete")
+        self.delete_button = ActionButton("Delete")
         self.delete_button.setObjectName("DeleteFindingButton")
         self.delete_button.setToolTip("Delete the selected finding (its measurements stay, detached)  (Delete)")
         self.delete_button.clicked.connect(self.delete_current)
@@ -448,7 +447,7 @@ class FindingsPanel(QWidget):
         self.attach_box.toggled.connect(self._focus.set_attach_new_measurements)
         outer.addWidget(self.attach_box)
 
-        self.assign_button = QPushButton("Assign selected measurement")
+        self.assign_button = ActionButton("Assign selected measurement")
         self.assign_button.setObjectName("AssignMeasurementButton")
         self.assign_button.clicked.connect(lambda: self.assign_selected_measurement())
         outer.addWidget(self.assign_button)

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QRadioButton,
     QScrollArea,
     QSizePolicy,
@@ -48,7 +47,7 @@ from imaging.case.findings import SINS_FIELDS, sins_missing
 from imaging.case.model import SinsAssessment
 from imaging.spine import SinsCategory, SinsLocation, sins_location_points
 from widgets.case_controller import CaseController
-from widgets.deliberate_input import ChoiceRadioButton
+from widgets.deliberate_input import ActionButton, ChoiceRadioButton
 from widgets.findings_panel import ERROR_STYLE, HINT_STYLE, PANEL_STYLE, FindingFocus, FindingSelector, alive
 
 __all__ = ["FROM_LEVELS", "SinsPanel"]
@@ -181,7 +180,7 @@ class SinsPanel(QWidget):
             box.addWidget(gb)
 
         row = QHBoxLayout()
-        self.clear_button = QPushButton("Clear SINS")
+        self.clear_button = ActionButton("Clear SINS")
         self.clear_button.setObjectName("SinsClearButton")
         self.clear_button.clicked.connect(self.clear)
         row.addWidget(self.clear_button)
