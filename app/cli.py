@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "app.commands.export",
     "app.commands.schema",
     "app.commands.bilsky_agreement",
+    "app.commands.deidentify",
 ]
 
 

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 __all__ = ["ActionButton", "ChoiceComboBox", "ChoiceDoubleSpinBox", "ChoiceRadioButton", "ChoiceTreeWidget",
            "is_text_entry"]
 
-_OPEN_KEYS = (Qt.Key_Space, Qt.Key_F4)
+_OPEN_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_F4)
 
 
 class ChoiceComboBox(QComboBox):
@@ -49,16 +49,16 @@ class ChoiceComboBox(QComboBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFocusPolicy(Qt.StrongFocus)  # no focus from the wheel
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # no focus from the wheel
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         key = event.key()
-        alt_down = key == Qt.Key_Down and event.modifiers() & Qt.AltModifier
+        alt_down = key == Qt.Key.Key_Down and event.modifiers() & Qt.KeyboardModifier.AltModifier
         if key in _OPEN_KEYS or alt_down:
             self.showPopup()
             event.accept()
             return
-        if key in (Qt.Key_Tab, Qt.Key_Backtab, Qt.Key_Escape):
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Escape):
             super().keyPressEvent(event)
             return
         event.ignore()  # letters, arrows, paging: not a choice; let the window have them
@@ -72,13 +72,13 @@ class ChoiceRadioButton(QRadioButton):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         key = event.key()
-        if key in (Qt.Key_Up, Qt.Key_Down, Qt.Key_Left, Qt.Key_Right) and not event.modifiers():
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right) and not event.modifiers():
             buttons = self._siblings()
             if len(buttons) > 1 and self in buttons:
-                step = -1 if key in (Qt.Key_Up, Qt.Key_Left) else 1
+                step = -1 if key in (Qt.Key.Key_Up, Qt.Key.Key_Left) else 1
                 i = buttons.index(self)
                 target = buttons[(i + step) % len(buttons)]
-                target.setFocus(Qt.TabFocusReason)
+                target.setFocus(Qt.FocusReason.TabFocusReason)
             event.accept()
             return
         super().keyPressEvent(event)
@@ -98,7 +98,7 @@ class ChoiceDoubleSpinBox(QDoubleSpinBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFocusPolicy(Qt.StrongFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
         if not self.hasFocus():
@@ -112,7 +112,7 @@ class ActionButton(QPushButton):
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
-        self.setFocusPolicy(Qt.TabFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
 
 class ChoiceTreeWidget(QTreeWidget):

@@ -28,11 +28,12 @@ __all__ = ["VIEW_KEYS", "ViewKeyRouter"]
 
 #: keys a slice view (or the tool in it) handles without modifiers
 VIEW_KEYS = frozenset({
-    Qt.Key_Up, Qt.Key_Down, Qt.Key_PageUp, Qt.Key_PageDown, Qt.Key_Home, Qt.Key_End,
-    Qt.Key_1, Qt.Key_2, Qt.Key_3, Qt.Key_4, Qt.Key_5, Qt.Key_Escape, Qt.Key_Delete, Qt.Key_Backspace,
-    Qt.Key_F2, Qt.Key_BracketLeft, Qt.Key_BracketRight,
+    Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End,
+    Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5, Qt.Key.Key_Escape, Qt.Key.Key_Delete,
+    Qt.Key.Key_Backspace, Qt.Key.Key_F2, Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight,
 })
-_MODIFIERS = Qt.ShiftModifier | Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier
+_MODIFIERS = (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
+              | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
 
 
 class ViewKeyRouter(QObject):
@@ -66,7 +67,7 @@ class ViewKeyRouter(QObject):
             return True
         pressed = QKeySequence(event.keyCombination())
         for action in self._area.actions():
-            if action.isEnabled() and any(s.matches(pressed) == QKeySequence.ExactMatch
+            if action.isEnabled() and any(s.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch
                                           for s in action.shortcuts()):
                 return True
         return False
@@ -93,7 +94,7 @@ class ViewKeyRouter(QObject):
     def _redirected(self, watched: QWidget, event: QKeyEvent) -> SliceView | None:
         """The key press that follows a routed shortcut check but was addressed to the control that had the
         focus (a synthetic event sent straight to it): the view gets it."""
-        if event.type() != QEvent.KeyPress or self._moved is None:
+        if event.type() != QEvent.Type.KeyPress or self._moved is None:
             return None
         moved, self._moved = self._moved, None
         source, key, view = moved
@@ -102,22 +103,22 @@ class ViewKeyRouter(QObject):
     # -- event filter -------------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         t = event.type()
-        if t not in (QEvent.ShortcutOverride, QEvent.KeyPress) or not isinstance(watched, QWidget):
+        if t not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) or not isinstance(watched, QWidget) \
+                or not isinstance(event, QKeyEvent):
             return False
         focus = QApplication.focusWidget()
-        if watched is focus and t == QEvent.KeyPress:
+        if watched is focus and t == QEvent.Type.KeyPress:
             self._moved = None  # the key press reached the widget with the focus: nothing to redirect
-        view = (self.target_for(focus, event) if watched is focus  # type: ignore[arg-type]
-                else self._redirected(watched, event))  # type: ignore[arg-type]
+        view = self.target_for(focus, event) if watched is focus else self._redirected(watched, event)
         if view is None:
             return False
         # The focus moves to the view: the window's tool shortcuts (bound to the view area) now match.
-        view.setFocus(Qt.OtherFocusReason)
-        if t == QEvent.ShortcutOverride:
-            self._moved = (watched, event.key(), view)  # type: ignore[attr-defined]
+        view.setFocus(Qt.FocusReason.OtherFocusReason)
+        if t == QEvent.Type.ShortcutOverride:
+            self._moved = (watched, event.key(), view)
             return False
-        copy = QKeyEvent(QEvent.KeyPress, event.key(), event.modifiers(), event.text(),  # type: ignore[attr-defined]
-                         event.isAutoRepeat(), event.count())  # type: ignore[attr-defined]
+        copy = QKeyEvent(QEvent.Type.KeyPress, event.key(), event.modifiers(), event.text(), event.isAutoRepeat(),
+                         event.count())
         self._routing = True
         try:
             QApplication.sendEvent(view, copy)

@@ -112,17 +112,18 @@ def _key_images(case: Case, volumes: Mapping[str, Volume], numbers: dict[str, in
         k = spec.nearest_slice(centre)
         groups.setdefault((m.series_instance_uid or "", orientation, k), []).append(m)
     images: list[tuple[KeyImage, str]] = []
-    for (uid, orientation, _k), ms in list(groups.items())[:MAX_KEY_IMAGES]:
+    for (uid, group_orientation, _k), ms in list(groups.items())[:MAX_KEY_IMAGES]:
         vol = volumes[uid]
         overlays = [measurement_overlay(m.kind, m.points, PALETTE[(numbers[m.id] - 1) % len(PALETTE)],
                                         str(numbers[m.id])) for m in ms]
         hint = np.mean(np.asarray(ms[0].points, dtype=np.float64), axis=0)
-        img = render_key_image(vol, orientation, hint, overlays)
+        img = render_key_image(vol, group_orientation, hint, overlays)
         ref = case.series_ref(uid)
-        spec = plane_spec(vol, orientation)
+        spec = plane_spec(vol, group_orientation)
         number = vol.instance_number(img.slice_index) if spec.is_acquired else None
-        where = image_reference(orientation, [spec.geometry(img.slice_index).origin], spec.geometry(0).normal, number)
-        caption = (f"{_e(ref.description if ref else uid)} — {orientation} {_e(where)}: "
+        where = image_reference(group_orientation, [spec.geometry(img.slice_index).origin], spec.geometry(0).normal,
+                                number)
+        caption = (f"{_e(ref.description if ref else uid)} — {group_orientation} {_e(where)}: "
                    + ", ".join(f"#{numbers[m.id]} {_e(m.label or m.kind)}" for m in ms))
         images.append((img, caption))
     if len(groups) > MAX_KEY_IMAGES:
@@ -144,8 +145,10 @@ def _key_images(case: Case, volumes: Mapping[str, Volume], numbers: dict[str, in
 
 
 def build_html_report(case: Case, volumes: Mapping[str, Volume] | None = None,
-                      problems: Mapping[str, str] | None = None, grade_1c_as: str = "high") -> str:
-    """The report as one HTML document (key images need ``volumes`` by SeriesInstanceUID)."""
+                      problems: Mapping[str, str] | None = None, grade_1c_as: str = "high",
+                      generated_utc: datetime | None = None) -> str:
+    """The report as one HTML document (key images need ``volumes`` by SeriesInstanceUID). ``generated_utc``:
+    the time printed as generated (default now; a de-identified report prints its shifted time)."""
     volumes = volumes or {}
     numbers = {m.id: i + 1 for i, m in enumerate(case.measurements)}
     r = case.report
@@ -167,7 +170,7 @@ def build_html_report(case: Case, volumes: Mapping[str, Volume] | None = None,
                  ("Readers", ", ".join(f"{x.name} ({x.role})" if x.role else x.name for x in case.readers)),
                  ("Case created / updated",
                   f"{case.created_utc:%Y-%m-%d %H:%M} / {case.updated_utc:%Y-%m-%d %H:%M} UTC"),
-                 ("Report generated", f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")):
+                 ("Report generated", f"{generated_utc or datetime.now(UTC):%Y-%m-%d %H:%M} UTC")):
         w(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>")
     w("</table>")
 

@@ -28,7 +28,6 @@ import numpy as np
 
 from imaging.case.analysis import auto_fill_levels, finding_levels, level_at_point
 from imaging.case.model import (
-    DIMENSION_KINDS,
     SECTORS,
     BilskyAssessment,
     Case,
@@ -144,7 +143,7 @@ def with_involvement(involvement: Sequence[LevelInvolvement], level: str, sector
     level = normalize_level(level)
     if sector not in SECTORS:
         raise ValueError(f"unknown involvement sector {sector!r}: expected one of {', '.join(SECTORS)}")
-    by_level = {inv.level: set(inv.sectors) for inv in involvement}
+    by_level: dict[str, set[str]] = {inv.level: set(inv.sectors) for inv in involvement}
     sectors = by_level.setdefault(level, set())
     if on:
         sectors.add(sector)
@@ -310,7 +309,7 @@ def escc_group_text(grade: str | None, grade_1c_as: str = "high") -> str:
     """``"High-grade ESCC"`` / ``"Low-grade ESCC"`` (NOMS) for a grade, "" for none."""
     if grade is None:
         return ""
-    return f"{escc_group(grade, grade_1c_as).capitalize()}-grade ESCC"  # type: ignore[arg-type]
+    return f"{escc_group(grade, grade_1c_as).capitalize()}-grade ESCC"
 
 
 # -- measurements and findings ---------------------------------------------------------------------------------
@@ -329,8 +328,8 @@ def dimension_marks(case: Case, measurement_id: str, on: bool) -> list[tuple[str
     one of that kind, so a finding has one of each. Raises ValueError when the measurement cannot be marked
     (no finding, or a kind that gives no dimension)."""
     m = case.measurement(measurement_id)
-    if on and m.kind not in DIMENSION_KINDS:
-        raise ValueError(f"a {m.kind.replace('_', ' ')} cannot give a finding's dimensions")
+    if on and m.spec.finding_dimension is None:
+        raise ValueError(f"a {m.spec.name} cannot give a finding's dimensions")
     if on and m.finding_id is None:
         raise ValueError("assign the measurement to a finding first")
     edits: list[tuple[str, dict[str, object]]] = []

@@ -26,7 +26,15 @@ History
 Old ids (free strings) become uuid5 hex ids derived from them, so references survive. The migration
 appends an audit entry ("migrate", "schema 0 -> 1").
 
-**Version 1** — :mod:`imaging.case.model` (current).
+**Version 1** — as version 2 without the ``assessments`` lists, and with ``Measurement.kind`` one of the
+nine built-in kinds (length, bidirectional, ellipse_roi, polygon_roi, freehand_roi, angle, cobb, probe,
+cc_extent).
+
+**Version 2** — :mod:`imaging.case.model` (current). Measurement kinds and scores come from registries
+(:mod:`imaging.measurement_kinds`, :mod:`imaging.scores`), so a new kind or score needs no new version:
+``Measurement.kind`` is any registered kind; ``Finding.assessments`` and ``Case.assessments`` hold the answers
+of registered scores without a field of their own (a case-level score such as Tokuhashi's). A version-1
+document is a valid version-2 document with empty ``assessments``; the migration only records itself.
 
 To change the schema: bump ``SCHEMA_VERSION`` in the model, add ``_v1_to_v2`` here and register it in
 ``MIGRATIONS``, document the old version above, add a test with a version-1 file, regenerate
@@ -131,7 +139,15 @@ def _v0_to_v1(doc: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    audit = list(doc.get("audit") or [])
+    audit.append({"id": new_id(), "when_utc": now, "who": "spinecase", "action": "migrate", "object_type": "case",
+                  "summary": "schema 1 -> 2 (measurement kinds and scores from registries; case-level scores)"})
+    return {**doc, "schema_version": 2, "audit": audit}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
 """``MIGRATIONS[n]`` turns a version-``n`` document into a version-``n + 1`` document."""
 
 
@@ -142,10 +158,10 @@ def migrate(doc: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
     version = doc.get("schema_version")
     passed: list[int] = []
     while version != SCHEMA_VERSION:
-        step = MIGRATIONS.get(version)  # type: ignore[arg-type]
-        if step is None:
+        step = MIGRATIONS.get(version) if isinstance(version, int) else None
+        if step is None or not isinstance(version, int):
             raise ValueError(f"no migration from schema version {version!r}")
-        passed.append(version)  # type: ignore[arg-type]
+        passed.append(version)
         doc = step(doc)
         version = doc.get("schema_version")
     return doc, passed
