@@ -538,7 +538,9 @@ class BilskyPanel(QWidget):
         where = []
         if b.level:
             where.append(f"at {b.level}")
-        if b.slice_index is not None:
+        if b.instance_number is not None:
+            where.append(f"Im {b.instance_number}")  # the image number, as PACS shows it
+        elif b.slice_index is not None:
             where.append(f"slice {b.slice_index + 1}")
         series = self._ctl.case.series_ref(b.series_instance_uid)
         name = (series.description if series is not None and series.description else

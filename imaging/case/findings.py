@@ -342,9 +342,11 @@ def dimension_marks(case: Case, measurement_id: str, on: bool) -> list[tuple[str
 
 
 def next_measurement_label(case: Case, kind: str) -> str:
-    """A new measurement's label: its kind and the next free number of that kind, e.g. "Length 3"."""
-    base = kind.replace("_roi", " ROI").replace("_", " ").capitalize()
-    base = {"Cc extent": "CC extent", "Cobb": "Cobb angle"}.get(base, base)
+    """A new measurement's label: its kind's title and the next free number of that kind, e.g. "Length 3",
+    "Ellipse ROI 1"."""
+    from imaging.measurement_kinds import kind_spec
+
+    base = kind_spec(kind).title
     used = {m.label for m in case.measurements}
     n = sum(1 for m in case.measurements if m.kind == kind) + 1
     while f"{base} {n}" in used:
