@@ -260,6 +260,9 @@ class MeasurementKind:
     lesion_measurement: ClassVar[bool] = True
     """Whether a measurement of this kind, in a finding, measures the lesion (its SR group is typed Finding
     = Neoplasm); False for kinds that measure alignment or a voxel value (angle, Cobb angle, probe)."""
+    #: which of a finding's dimensions a measurement of this kind gives when the reader marks it so
+    #: (``Measurement.finding_dimension``): "ap_lr" (a bidirectional), "cc" (a CC extent), None (cannot)
+    finding_dimension: ClassVar[Literal["ap_lr", "cc"] | None] = None
 
     # -- identity ------------------------------------------------------------------------------------------
     @property
@@ -287,6 +290,11 @@ class MeasurementKind:
 
     def check_shape(self, points: Points) -> None:
         """Raise ValueError for points the kind's values cannot be computed from (default: none)."""
+
+    def canonical_points(self, points: Points) -> list[Point] | None:
+        """The points in the order the kind stores them, or None when they already are (default). A
+        bidirectional stores its long axis first whatever the reader dragged."""
+        return None
 
     # -- values --------------------------------------------------------------------------------------------
     def values(self, m: Measurement) -> list[measure.MeasuredValue]:

@@ -37,6 +37,7 @@ class CcExtentKind(MeasurementKind):
     value_specs = (ValueSpec("cc_extent", "length", "CC", sr_concept=codes.DCM.Height),
                    ValueSpec("length", "length", "Length", in_sr=False))
     orientations = ("sagittal", "coronal")
+    finding_dimension = "cc"
     icon = (IconPolyline(((10, 3), (10, 17))), IconPolyline(((6, 3), (14, 3))), IconPolyline(((6, 17), (14, 17))))
     ohif_tool = "Length"  # OHIF shows it as a length; SpineCase reads it back as the CC extent
     ohif_tool_shared = True

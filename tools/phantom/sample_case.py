@@ -363,7 +363,8 @@ def _lesion_measurements(lesion: Mapping[str, Any], series: Sequence[_Series], f
         m = measurement_from_drawing("bidirectional", pts, s.volume, g, orientation="axial", slice_index=k,
                                      acquired=acquired, reader=REFERENCE_READER, label=label, finding_id=finding_id,
                                      with_stats=False)
-        out.append(m.model_copy(update={"id": ids("measurement", label, "bidirectional"), "created_utc": when}))
+        out.append(m.model_copy(update={"id": ids("measurement", label, "bidirectional"), "created_utc": when,
+                                        "finding_dimension": True}))
     sagittal = _pick(series, "sagittal", centre)
     if sagittal is not None:
         s, _ = sagittal
@@ -372,7 +373,8 @@ def _lesion_measurements(lesion: Mapping[str, Any], series: Sequence[_Series], f
         m = measurement_from_drawing("cc_extent", pts, s.volume, g, orientation="sagittal", slice_index=k,
                                      acquired=acquired, reader=REFERENCE_READER, label=label, finding_id=finding_id,
                                      with_stats=False)
-        out.append(m.model_copy(update={"id": ids("measurement", label, "cc_extent"), "created_utc": when}))
+        out.append(m.model_copy(update={"id": ids("measurement", label, "cc_extent"), "created_utc": when,
+                                        "finding_dimension": True}))
     return out
 
 
@@ -532,6 +534,7 @@ def build_sample_case(folder: str | Path) -> Case:
             if s is not None:
                 k, sop = _bilsky_slice(s, bilsky.get("worst_point_lps") or s.volume.index_to_lps((0, 0, 0)))
                 assessment = assessment.model_copy(update={"series_instance_uid": s.uid, "sop_instance_uid": sop,
+                                                           "instance_number": s.volume.instance_number(k),
                                                            "slice_index": k})
                 contours = _contours(bilsky, s, k, sop, ids, when)
             updates[i] = {"bilsky": assessment, "contours": contours}
@@ -546,7 +549,8 @@ def build_sample_case(folder: str | Path) -> Case:
             if axials:
                 k, sop = _bilsky_slice(axials[0], point)
                 assessment = assessment.model_copy(update={"series_instance_uid": axials[0].uid,
-                                                           "sop_instance_uid": sop, "slice_index": k})
+                                                           "sop_instance_uid": sop, "slice_index": k,
+                                                           "instance_number": axials[0].volume.instance_number(k)})
             updates[i] = {"bilsky": assessment}
     case.findings = [f.model_copy(update=updates.get(i, {})) for i, (f, _les) in enumerate(findings)]
     case.measurements = measurements
