@@ -46,6 +46,7 @@ def window(qtbot, tmp_path, series):
     w = MainWindow(settings=settings, restore_state=False)
     qtbot.addWidget(w)
     w.set_layout("1x1")
+    w.explicit_layout = True  # one view, as `spinecase open --layout 1x1`: no hanging protocol rearranges it
     w.resize(1400, 900)
     w.show()
     qtbot.waitExposed(w)
