@@ -326,7 +326,7 @@ def test_bidirectional_long_axis_comes_first_after_the_short_axis_is_dragged_pas
     out = tmp_path / "m.csv"
     assert window.case_feature.export("csv", out) == out.absolute()
     rows = [r for r in csv.DictReader(out.open(encoding="utf-8")) if r["measurement_id"] == m.id]
-    long_row = next(r for r in rows if r["measurement_type"] == "bidirectional.long_axis")
+    long_row = next(r for r in rows if (r["measurement_type"], r["value_name"]) == ("bidirectional", "long_axis"))
     pts = np.asarray(_json.loads(long_row["points_lps"]))
     assert float(long_row["value"]) == pytest.approx(np.linalg.norm(pts[1] - pts[0]))
 
