@@ -1,4 +1,4 @@
-"""`spinecase export CASE [--csv FILE] [--findings-csv FILE] [--sr FILE] [--report FILE.html|FILE.pdf]`.
+"""`spinecase export CASE [--csv F] [--findings-csv F] [--followup F] [--sr F] [--report F.html|F.pdf]`.
 
 Writes the exports of a case file. Qt-free except for a PDF report, which is printed through Qt's PDF writer
 (:mod:`app.report_pdf`, imported only then, with an offscreen application). The case's series are found
@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("case", type=Path, metavar="CASE", help="the case file (*.spinecase.json)")
     parser.add_argument("--csv", type=Path, metavar="FILE", help="one row per measurement value")
     parser.add_argument("--findings-csv", type=Path, metavar="FILE", help="one row per finding")
+    parser.add_argument("--followup", type=Path, metavar="FILE",
+                        help="follow-up CSV: one row per lesion and timepoint (change, growth rate, RECIST 1.1)")
     parser.add_argument("--sr", type=Path, metavar="FILE", help="DICOM Comprehensive 3D SR measurement report")
     parser.add_argument("--report", type=Path, metavar="FILE.html|FILE.pdf",
                         help="report with key images: HTML (one file) or PDF (A4), by the file's extension")
@@ -31,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from imaging.case.store import load_case
     from imaging.errors import LoadError
 
-    if not (args.csv or args.findings_csv or args.sr or args.report):
-        print("spinecase export: nothing to do: give --csv, --findings-csv, --sr and/or --report", file=sys.stderr)
+    if not (args.csv or args.findings_csv or args.followup or args.sr or args.report):
+        print("spinecase export: nothing to do: give --csv, --findings-csv, --followup, --sr and/or --report",
+              file=sys.stderr)
         return 2
     try:
         case = load_case(args.case)
@@ -49,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
             from imaging.case.export_csv import write_findings_csv
 
             print(f"wrote {write_findings_csv(case, args.findings_csv)}")
+        if args.followup:
+            from imaging.followup.export_csv import write_followup_csv
+
+            print(f"wrote {write_followup_csv(case, args.followup)}")
         if args.sr:
             from imaging.case.export_sr import write_sr
 

@@ -81,20 +81,22 @@ def _num(v: float | int | None) -> str:
     return repr(int(v)) if isinstance(v, int) and not isinstance(v, bool) else repr(float(v))
 
 
-def _cell(column: str, value: Any) -> str:
-    if column in _NUMERIC:
+def _cell(column: str, value: Any, numeric: frozenset[str] = _NUMERIC) -> str:
+    if column in numeric:
         return value if isinstance(value, str) else _num(value)
     text = "" if value is None else str(value)
     return neutralise(text)
 
 
-def rows_to_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    """RFC 4180 CSV text (CRLF) of ``rows`` with exactly ``columns``, cells made safe (see module doc)."""
+def rows_to_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...], numeric: frozenset[str] = _NUMERIC
+                ) -> str:
+    """RFC 4180 CSV text (CRLF) of ``rows`` with exactly ``columns``, cells made safe (see module doc);
+    ``numeric``: the columns written as numbers (default: this module's)."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow(columns)
     for row in rows:
-        w.writerow([_cell(c, row.get(c)) for c in columns])
+        w.writerow([_cell(c, row.get(c), numeric) for c in columns])
     return buf.getvalue()
 
 
