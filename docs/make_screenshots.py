@@ -10,7 +10,10 @@ grabbing the window, so the pictures always show what the current code does:
   article supports; here a reader completes the rest from the images, and pain — which the article does not
   report — is answered "pain-free lesion" for the illustration;
 * bilsky_assistant_thoracic.png — contours of canal, sac, cord and tumour on the slice of worst compression and
-  the suggested grade (issue 7).
+  the suggested grade (issue 7);
+* followup_thoracic.png — the Follow-up panel on the thoracic case: the T5-T6 lesion before surgery, after
+  decompression and at restaging after chemotherapy (its table, the plot with the 1 cm/month line), the
+  restaging CT brought into view by clicking its point (issue 18).
 
 The measurement screenshot comes from ``SPINECASE_SCREENSHOTS=full pytest tests/test_measure_gui_screenshot.py``
 and the report pages from the export; the phantom previews from ``python -m tools.phantom``.
@@ -150,6 +153,27 @@ def assistant_shot(app: QApplication, tmp: Path, out: Path) -> None:
     w.close()
 
 
+def followup_shot(app: QApplication, tmp: Path, out: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    w = _window(tmp)
+    w.case_feature.open_case(THORACIC / "case.spinecase.json", recover=False)
+    _settle(app, w)
+    finding = w.case.case.findings[0]
+    w.finding_focus.set_current(finding.id)
+    _raise_panel(w, "Follow-up")
+    panel = w.followup.panel
+    w.resizeDocks([w.followup.dock], [760], Qt.Horizontal)
+    _settle(app, w)
+    restaging = finding.timepoints[-1].id
+    w.followup.show_timepoint(finding.id, restaging)  # as a click on its point: the restaging CT at the lesion
+    panel.select_timepoint(restaging)
+    _settle(app, w)
+    w.grab().save(str(out / "followup_thoracic.png"))
+    w.case.undo_stack.setClean()
+    w.close()
+
+
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +184,7 @@ def main() -> int:
         viewer_shots(app, tmp, out)
         annotation_shots(app, tmp, out)
         assistant_shot(app, tmp, out)
+        followup_shot(app, tmp, out)
     print(f"screenshots written to {out}")
     return 0
 

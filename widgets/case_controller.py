@@ -34,6 +34,7 @@ from imaging.case.model import (
     Case,
     Contour,
     Finding,
+    FindingTimepoint,
     Measurement,
     Patient,
     Reader,
@@ -43,7 +44,7 @@ from imaging.case.model import (
     VertebralLabel,
 )
 
-_COLLECTION = {Measurement: "measurements", Finding: "findings", Contour: "findings",
+_COLLECTION = {Measurement: "measurements", Finding: "findings", Contour: "findings", FindingTimepoint: "findings",
                VertebralLabel: "vertebral_labels", SeriesRef: "series", Study: "studies", Reader: "readers"}
 
 

@@ -612,7 +612,28 @@ class Case(_Model):
         names = [r.name for r in self.readers]
         if len(set(names)) != len(names):
             raise ValueError("readers lists a name more than once")
+        self._check_grades_by_date()
         return self
+
+    def _check_grades_by_date(self) -> None:
+        """A Bilsky grade belongs to the timepoint of the date of the image it was read on: a finding's own
+        grade may not be read on a date that is one of its follow-up timepoints, nor a timepoint's on another
+        date (dates known from the case's series and studies; unknown dates are not checked)."""
+        dates = {s.study_instance_uid: s.study_date for s in self.studies}
+        series = {r.series_instance_uid: dates.get(r.study_instance_uid or "") for r in self.series}
+        for f in self.findings:
+            if not f.timepoints:
+                continue
+            follow_up = {t.study_date for t in f.timepoints}
+            day = series.get(f.bilsky.series_instance_uid or "")
+            if day is not None and day in follow_up:
+                raise ValueError(f"{f.label or 'the finding'}: a Bilsky grade read on an image of {day} belongs to "
+                                 f"its timepoint of {day} (Follow-up panel), not to the finding's first reading")
+            for t in f.timepoints:
+                day = series.get(t.bilsky.series_instance_uid or "")
+                if day is not None and day != t.study_date:
+                    raise ValueError(f"{f.label or 'the finding'}: the grade of its timepoint of {t.study_date} was "
+                                     f"read on an image of {day}")
 
     def _all_objects(self) -> Iterator[tuple[str, _Identified]]:
         for attr in ("readers", "studies", "series", "vertebral_labels", "findings", "measurements", "audit"):

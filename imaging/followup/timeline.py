@@ -35,6 +35,8 @@ from imaging.spine.levels import LevelRange
 
 __all__ = [
     "LesionTimepoint",
+    "TimepointTarget",
+    "navigation_target",
     "index_date",
     "index_measurements",
     "lesion_timepoints",
@@ -169,3 +171,35 @@ def lesion_timepoints(case: Case, finding: Finding | str) -> list[LesionTimepoin
 def dated(timepoints: Sequence[LesionTimepoint]) -> list[LesionTimepoint]:
     """Only the timepoints with a study date."""
     return [t for t in timepoints if t.study_date is not None]
+
+
+@dataclass(frozen=True)
+class TimepointTarget:
+    """Where to look for a lesion at one timepoint: its date, the series and measurement to show (an axial
+    bidirectional first, else any measurement, else the image its Bilsky grade was read on), the LPS point
+    (mm) at the lesion and its level. What a navigator (the Follow-up feature, or a comparison layout) needs."""
+
+    finding_id: str
+    key: str
+    study_date: date | None
+    series_instance_uid: str | None
+    measurement_id: str | None
+    point_lps: tuple[float, float, float] | None
+    level: str | None
+
+
+def navigation_target(case: Case, finding: Finding | str, key: str) -> TimepointTarget | None:
+    """The :class:`TimepointTarget` of timepoint ``key`` (a timepoint id or ``index:<finding id>``) of a
+    finding, or None when the finding has no such timepoint."""
+    f = case.finding(finding) if isinstance(finding, str) else finding
+    tp = next((t for t in lesion_timepoints(case, f) if t.key == key), None)
+    if tp is None:
+        return None
+    ms = sorted(tp.measurements, key=lambda m: (m.kind != "bidirectional", m.plane.orientation != "axial"))
+    level = tp.bilsky.level or (tp.level_from if tp.level_from == tp.level_to else None) or tp.level_from
+    if ms:
+        m = ms[0]
+        pts = [sum(c) / len(m.points) for c in zip(*m.points, strict=True)]
+        return TimepointTarget(f.id, key, tp.study_date, m.series_instance_uid, m.id,
+                               (float(pts[0]), float(pts[1]), float(pts[2])), level)
+    return TimepointTarget(f.id, key, tp.study_date, tp.bilsky.series_instance_uid, None, None, level)
