@@ -122,7 +122,7 @@ class FollowUpFeature:
         series = SeriesRef(series_instance_uid=md.series_instance_uid, study_instance_uid=md.study_instance_uid
                            or None, modality=vol.modality, description=md.series_description,
                            series_number=md.series_number, frame_of_reference_uid=md.frame_of_reference_uid or None,
-                           slice_thickness_mm=md.slice_thickness if md.slice_thickness else None)
+                           slice_thickness_mm=md.slice_thickness if (md.slice_thickness or 0) > 0 else None)
         return study, series, day
 
     def plan(self, measurement_id: str, finding_id: str) -> LinkPlan:
