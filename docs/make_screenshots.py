@@ -163,7 +163,7 @@ def followup_shot(app: QApplication, tmp: Path, out: Path) -> None:
     w.finding_focus.set_current(finding.id)
     _raise_panel(w, "Follow-up")
     panel = w.followup.panel
-    w.resizeDocks([w.followup.dock], [760], Qt.Horizontal)
+    w.resizeDocks([w.followup.dock], [700], Qt.Horizontal)
     _settle(app, w)
     restaging = finding.timepoints[-1].id
     w.followup.show_timepoint(finding.id, restaging)  # as a click on its point: the restaging CT at the lesion

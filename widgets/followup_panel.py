@@ -220,7 +220,7 @@ class FollowUpPanel(QWidget):
         outer.addWidget(self.summary_label)
         self.plot = SizePlotWidget()
         self.plot.timepointClicked.connect(self._on_plot_clicked)
-        outer.addWidget(self.plot, 2)
+        outer.addWidget(self.plot, 1)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setObjectName("FollowUpTable")
         self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
@@ -231,7 +231,7 @@ class FollowUpPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._on_row_selected)
         self.table.cellDoubleClicked.connect(lambda row, _col: self._activate_row(row))
-        outer.addWidget(self.table, 2)
+        outer.addWidget(self.table)
 
         self.beside_label = QLabel("")
         self.beside_label.setObjectName("FollowUpBeside")
@@ -349,11 +349,20 @@ class FollowUpPanel(QWidget):
                                        "have no date in the case).")
             self.summary_label.setStyleSheet(HINT_STYLE)
         self.table.blockSignals(False)
+        self._fit_table()
         if keep in self._keys:
             self.select_timepoint(keep)
         self.recist_label.setText("\n".join(recist_summary(self.follow_up())))
         self._update_controls()
         self._show_beside()
+
+    def _fit_table(self) -> None:
+        """As tall as its rows (at least two), so the plot gets the rest of the panel."""
+        rows = max(2, self.table.rowCount())
+        height = self.table.horizontalHeader().height() + sum(
+            self.table.rowHeight(i) for i in range(self.table.rowCount())) + (rows - self.table.rowCount()) * 24
+        scroll = self.table.horizontalScrollBar().sizeHint().height()
+        self.table.setFixedHeight(min(height + scroll + 2 * self.table.frameWidth() + 2, 260))
 
     def _update_controls(self) -> None:
         f = self._focus.current()

@@ -27,10 +27,10 @@ __all__ = [
 ]
 
 DASH = "\u2014"
-TABLE_COLUMNS: tuple[str, ...] = ("Date", "Timepoint", "Longest (mm)", "AP x LR x CC (mm)", "Volume (mL)",
-                                  "vs baseline (mm, %)", "vs nadir (mm, %)", "Growth (mm/month)", "Change",
-                                  "Bilsky", "SINS")
-COLUMN_WIDTHS_PCT: tuple[int, ...] = (10, 14, 8, 11, 8, 9, 9, 8, 10, 9, 4)
+TABLE_COLUMNS: tuple[str, ...] = ("Date", "Timepoint", "Longest (mm)", "Change", "Growth (mm/mo)", "Bilsky",
+                                  "SINS", "AP x LR x CC (mm)", "Volume (mL)", "vs baseline (mm, %)",
+                                  "vs nadir (mm, %)")
+COLUMN_WIDTHS_PCT: tuple[int, ...] = (10, 14, 8, 10, 8, 9, 4, 11, 8, 9, 9)
 """Relative widths of :data:`TABLE_COLUMNS` in the printed report."""
 
 
@@ -96,10 +96,10 @@ def lesion_table(lesion: LesionFollowUp) -> list[TableRow]:
         detail_lines.extend(sizes.notes)
         rows.append(TableRow(
             key=tp.key, flagged=ch.growth_flag, detail="\n".join(detail_lines),
-            cells=(tp.study_date.isoformat() if tp.study_date else DASH, name, _mm(ld.value), dims,
-                   f"{sizes.volume_ml:.2f}" if sizes.volume_ml is not None else DASH,
-                   change_text(ld.vs_baseline, ld.vs_baseline_pct, ""), change_text(ld.vs_nadir, ld.vs_nadir_pct, ""),
-                   growth, ch.size_change, bilsky, sins)))
+            cells=(tp.study_date.isoformat() if tp.study_date else DASH, name, _mm(ld.value), ch.size_change, growth,
+                   bilsky, sins, dims, f"{sizes.volume_ml:.2f}" if sizes.volume_ml is not None else DASH,
+                   change_text(ld.vs_baseline, ld.vs_baseline_pct, ""),
+                   change_text(ld.vs_nadir, ld.vs_nadir_pct, ""))))
     return rows
 
 
