@@ -31,7 +31,7 @@ from imaging.case.export_csv import (
 from imaging.case.export_report import build_html_report, write_html_report
 from imaging.case.export_sr import LOCAL_SCHEME, build_sr, level_code, write_sr
 from imaging.case.keyimage import png_bytes
-from imaging.case.model import Case
+from imaging.case.model import SCHEMA_VERSION, Case
 from imaging.case.schema import case_json_schema_text
 from imaging.case.sources import MissingSeries
 from imaging.case.store import load_case, save_case
@@ -270,7 +270,7 @@ def test_schema_command_and_committed_schema_is_current(capsys: pytest.CaptureFi
     committed = (ROOT / "docs" / "spinecase.schema.json").read_text(encoding="utf-8")
     assert committed == printed, "stale: run 'spinecase schema -o docs/spinecase.schema.json'"
     schema = json.loads(printed)
-    assert schema["properties"]["schema_version"]["const"] == 1
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION == 2
 
 
 @needs_dciodvfy
