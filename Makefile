@@ -1,13 +1,13 @@
 # SpineCase: two commands do all set-up on a fresh Debian machine.
 #   make run    install into .venv and open the app on the thoracic sample case
-#   make test   install into .venv (with the test extra) and run the test suite offscreen
+#   make test   install into .venv (with the test extra), lint (ruff), type-check (mypy) and run the test suite offscreen
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SAMPLE := sample_dicoms/thoracic_ddlps/case.spinecase.json
 
-.PHONY: run test bench samples screenshots lint sysdeps-run sysdeps-test clean
+.PHONY: run test typecheck bench samples screenshots lint sysdeps-run sysdeps-test clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ run: sysdeps-run $(STAMP)
 	$(BIN)/spinecase open $(SAMPLE) --layout spine
 
 test: sysdeps-test $(STAMP)
+	$(BIN)/ruff check app imaging widgets tests benchmarks tools docs
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_load.py
@@ -47,4 +52,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check app imaging widgets tests benchmarks tools docs
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .bench_data
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis .bench_data

@@ -27,7 +27,7 @@ def create_application(argv: list[str] | None = None, headless: bool = False) ->
     display is available (``spinecase open --screenshot`` on a server)."""
     app = QApplication.instance()
     if app is not None:
-        return app  # type: ignore[return-value]
+        return app  # type: ignore[return-value]  # instance() is typed QCoreApplication; ours is a QApplication
     if headless and not has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     configure_high_dpi()

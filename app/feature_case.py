@@ -38,7 +38,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +47,8 @@ from PySide6.QtCore import QObject, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
 
+from app.exports import export_specs
+from imaging.case.exports import ExportJob, ExportSpec
 from imaging.case.model import Case, Patient, Reader, ReportData, SeriesRef, Study
 from imaging.case.sources import find_series
 from imaging.case.store import (
@@ -74,7 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["EXPORTS", "CaseFeature", "CasePrompts", "ExportKind", "case_display_name", "install", "is_case_path"]
+__all__ = ["EXPORTS", "CaseFeature", "CasePrompts", "case_display_name", "install", "is_case_path"]
 
 CASE_FILTER = "SpineCase case (*.spinecase.json)"
 OPEN_CASE_KEY = "case/open"  # the case open right now; left set when SpineCase stops without closing
@@ -82,22 +83,9 @@ LOCK_REFRESH_S = 120.0
 UNTITLED_PREFIX = "untitled-"
 
 
-@dataclass(frozen=True)
-class ExportKind:
-    key: str
-    menu_text: str
-    suffix: str
-    file_filter: str
-    what: str
-
-
-EXPORTS: tuple[ExportKind, ...] = (
-    ExportKind("csv", "Measurements &CSV\u2026", "-measurements.csv", "CSV (*.csv)", "measurements CSV"),
-    ExportKind("findings_csv", "&Findings CSV\u2026", "-findings.csv", "CSV (*.csv)", "findings CSV"),
-    ExportKind("sr", "DICOM &SR\u2026", "-sr.dcm", "DICOM (*.dcm)", "DICOM SR"),
-    ExportKind("html", "&HTML Report\u2026", "-report.html", "HTML (*.html)", "HTML report"),
-    ExportKind("pdf", "&PDF Report\u2026", "-report.pdf", "PDF (*.pdf)", "PDF report"),
-)
+# The File > Export entries come from the export registry (imaging.case.exports, with the PDF report of
+# app.exports): one menu item per export, in registry order.
+EXPORTS: tuple[ExportSpec, ...] = export_specs()
 
 
 def is_case_path(path: str) -> bool:
@@ -250,8 +238,8 @@ class CaseFeature(QObject):
         self.export_menu = QMenu("&Export", w)
         self.export_menu.setObjectName("case_export_menu")
         self.export_actions: dict[str, QAction] = {}
-        for kind in EXPORTS:
-            a = act(kind.menu_text, lambda k=kind.key: self.export(k), f"case_export_{kind.key}",
+        for kind in export_specs():
+            a = act(kind.menu_label, lambda k=kind.key: self.export(k), f"case_export_{kind.key}",
                     tip=f"Export the case as {kind.what}")
             self.export_menu.addAction(a)
             self.export_actions[kind.key] = a
@@ -921,11 +909,12 @@ class CaseFeature(QObject):
     # Exports
     # =====================================================================================================
     def export(self, kind: str, path: str | os.PathLike[str] | None = None) -> Path | None:
-        """Write an export (``kind`` one of ``EXPORTS``' keys); the file name is asked when not given.
+        """Write an export (``kind`` a key of the export registry); the file name is asked when not given.
         Returns the file written, None when cancelled or failed (with a message)."""
-        spec = next((e for e in EXPORTS if e.key == kind), None)
+        specs = export_specs()
+        spec = next((e for e in specs if e.key == kind), None)
         if spec is None:
-            raise ValueError(f"unknown export {kind!r}; expected one of {', '.join(e.key for e in EXPORTS)}")
+            raise ValueError(f"unknown export {kind!r}; expected one of {', '.join(e.key for e in specs)}")
         if path is None:
             base = self.path.parent if self.path else Path(self.window.settings.last_directory() or ".")
             stem = case_display_name(self.path).replace("/", "-") if self.path else "case"
@@ -943,34 +932,10 @@ class CaseFeature(QObject):
         case_path = self.path or (out.parent / f"unsaved{CASE_SUFFIX}")
         search = list(dict.fromkeys(Path(f).parent for v in self.window.volumes().values()
                                     for f in v.metadata.files[:1]))
-        notes: list[str] = []
+        job = ExportJob(case, case_path, out, tuple(search), self._volumes_by_uid())
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
-            if kind == "csv":
-                from imaging.case.export_csv import write_measurements_csv
-
-                write_measurements_csv(case, out)
-            elif kind == "findings_csv":
-                from imaging.case.export_csv import write_findings_csv
-
-                write_findings_csv(case, out)
-            elif kind == "sr":
-                from imaging.case.export_sr import write_sr
-
-                result = write_sr(case, case_path, out, search_folders=search)
-                notes = [f"measurement {mid[:8]} left out: {why}" for mid, why in result.skipped.items()]
-            else:
-                volumes, problems = self._report_volumes(case, case_path, search)
-                if kind == "html":
-                    from imaging.case.export_report import build_html_report
-                    from imaging.case.store import atomic_write
-
-                    atomic_write(out, build_html_report(case, volumes, problems).encode("utf-8"))
-                else:
-                    from app.report_pdf import write_pdf_report
-
-                    write_pdf_report(case, out, volumes=volumes, problems=problems)
-                notes = [f"series {uid} has no key images: {why}" for uid, why in problems.items()]
+            notes = spec.writer(job)
         except (LoadError, OSError, ValueError) as exc:
             self._message(f"{spec.what} not written: {exc}", "error")
             return None
@@ -982,21 +947,6 @@ class CaseFeature(QObject):
         self.window.settings.set_last_directory(str(out.parent))
         self.exported.emit(kind, str(out))
         return out
-
-    def _report_volumes(self, case: Case, case_path: Path, search: list[Path]
-                        ) -> tuple[dict[str, Volume], dict[str, str]]:
-        """The volumes for the report's key images: the loaded ones, and the others loaded from disk."""
-        volumes = self._volumes_by_uid()
-        wanted = {m.series_instance_uid for m in case.measurements if m.series_instance_uid}
-        wanted |= {c.series_instance_uid for f in case.findings for c in f.contours if c.series_instance_uid}
-        missing = sorted(u for u in wanted if u not in volumes)
-        problems: dict[str, str] = {}
-        if missing:
-            from imaging.case.export_report import load_case_volumes
-
-            more, problems = load_case_volumes(case, case_path, missing, search)
-            volumes.update(more)
-        return {u: v for u, v in volumes.items() if u in wanted}, problems
 
 
 def _dicom_date(text: str) -> date | None:

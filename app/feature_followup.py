@@ -60,7 +60,7 @@ class FollowUpFeature:
         focus: FindingFocus | None = getattr(window, "finding_focus", None)
         if focus is None:  # the findings feature is not installed: keep our own current finding
             focus = FindingFocus(ctl, parent=window)
-            window.finding_focus = focus  # type: ignore[attr-defined]
+            window.finding_focus = focus  # type: ignore[attr-defined] # features hang their services on the window
         self.focus = focus
         self.panel = FollowUpPanel(ctl, focus)
         self.dock = window.add_panel(self.panel, "Follow-up", "FollowUpPanelDock")
@@ -80,11 +80,15 @@ class FollowUpFeature:
         self.link_action.triggered.connect(self.link_selected)
         menu.addAction(self.link_action)
         show = QAction("Show Follow-up Panel", window)
-        show.triggered.connect(lambda: (self.dock.show(), self.dock.raise_()))
+        show.triggered.connect(self.show_panel)
         menu.addAction(show)
         menu.aboutToShow.connect(self._update_action)
         for view in window.grid.views:
             view.contextMenuRequested.connect(lambda _ev, m: self._fill_view_menu(m))
+
+    def show_panel(self) -> None:
+        self.dock.show()
+        self.dock.raise_()
 
     # -- linking ------------------------------------------------------------------------------------------
     def _update_action(self) -> None:
@@ -277,5 +281,5 @@ class FollowUpFeature:
 
 def install(window: MainWindow) -> FollowUpFeature:
     feature = FollowUpFeature(window)
-    window.followup = feature  # type: ignore[attr-defined]
+    window.followup = feature  # type: ignore[attr-defined] # the feature's handle for other features and tests
     return feature

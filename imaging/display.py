@@ -216,10 +216,16 @@ class Windower:
         if lut32 is not None:
             # "wrap" never wraps here (the table has one entry per value of the unsigned index type) and
             # skips numpy's bounds handling: the fastest mode.
-            np.take(lut32, plane.view(self._index_dtype), out=self._out32, mode="wrap")
+            np.take(lut32, plane.view(self._index_type()), out=self._out32, mode="wrap")
         else:
             np.take(GREY_TO_RGB32, self.apply(plane), out=self._out32, mode="clip")
         return self._out32
+
+    def _index_type(self) -> np.dtype:
+        """The unsigned type the pixels are read as to index the table (set whenever the table is)."""
+        if self._index_dtype is None:
+            raise RuntimeError("no lookup table for this data type")
+        return self._index_dtype
 
     def _out_for(self, shape: tuple[int, ...]) -> np.ndarray:
         if self._out is None or self._out.shape != shape:
@@ -233,7 +239,7 @@ class Windower:
             out = self._out_for(plane.shape)
         lut = self.lut()
         if lut is not None:
-            np.take(lut, plane.view(self._index_dtype), out=out, mode="wrap")  # see apply_rgb32
+            np.take(lut, plane.view(self._index_type()), out=out, mode="wrap")  # see apply_rgb32
             return out
         # Arithmetic path (float, int32...): y = (x - lo) * k, clipped; NaN -> 0.
         if self._scratch is None or self._scratch.shape != plane.shape:
@@ -285,7 +291,7 @@ def nearest_voxel_axes(affine: np.ndarray) -> tuple[int, int, int]:
     norms[norms == 0] = 1.0
     cos = np.abs(m / norms[None, :])  # cos[p, v]
     best = max(itertools.permutations(range(3)), key=lambda perm: sum(cos[p, perm[p]] for p in range(3)))
-    return best  # type: ignore[return-value]
+    return best[0], best[1], best[2]
 
 
 @dataclass(eq=False)
@@ -330,7 +336,7 @@ class PlaneSpec:
     # -- pixels --------------------------------------------------------------------------------------
     def extract(self, array: np.ndarray, k: int) -> np.ndarray:
         """Plane ``k`` of ``array`` ([slice, row, column]) as a 2D view ``[y, x]`` (no copy)."""
-        index: list[object] = [slice(None)] * 3
+        index: list[slice | int] = [slice(None)] * 3
         index[2 - self.normal_axis] = int(k)
         plane = array[tuple(index)]
         remaining = sorted((a for a in range(3) if a != self.normal_axis), reverse=True)  # array-axis order

@@ -27,7 +27,7 @@ def plane_name_from_orientation(iop: Sequence[float]) -> str:
     return ("sagittal", "coronal", "axial")[axis]
 
 
-def orientation_letters(direction: Sequence[float], max_letters: int = 3, tolerance: float = 0.25) -> str:
+def orientation_letters(direction: Sequence[float] | np.ndarray, max_letters: int = 3, tolerance: float = 0.25) -> str:
     """Patient direction letters for an LPS direction, most significant first (e.g. "L", "AR", "SPL").
 
     A component is named when its magnitude is at least ``tolerance`` (fraction of the unit vector) —
@@ -47,13 +47,14 @@ def orientation_letters(direction: Sequence[float], max_letters: int = 3, tolera
     return "".join(letters)
 
 
-def unit(v: Sequence[float]) -> np.ndarray:
+def unit(v: Sequence[float] | np.ndarray) -> np.ndarray:
     """``v`` scaled to length 1 (raises ValueError for a zero vector)."""
     a = np.asarray(v, dtype=float)
     n = np.linalg.norm(a)
     if n == 0:
         raise ValueError("zero-length direction vector")
-    return a / n
+    out: np.ndarray = a / n
+    return out
 
 
 class PlaneGeometry:
@@ -68,7 +69,8 @@ class PlaneGeometry:
 
     __slots__ = ("origin", "x_dir", "y_dir", "x_spacing", "y_spacing", "thickness", "normal")
 
-    def __init__(self, origin: Sequence[float], x_dir: Sequence[float], y_dir: Sequence[float],
+    def __init__(self, origin: Sequence[float] | np.ndarray, x_dir: Sequence[float] | np.ndarray,
+                 y_dir: Sequence[float] | np.ndarray,
                  x_spacing: float, y_spacing: float, thickness: float = 1.0) -> None:
         self.origin = np.asarray(origin, dtype=float)
         self.x_dir = unit(x_dir)
@@ -83,9 +85,9 @@ class PlaneGeometry:
         p = np.asarray(xy, dtype=float)
         single = p.ndim == 1
         p = np.atleast_2d(p)
-        out = (self.origin[None, :]
-               + p[:, :1] * self.x_spacing * self.x_dir[None, :]
-               + p[:, 1:2] * self.y_spacing * self.y_dir[None, :])
+        out: np.ndarray = (self.origin[None, :]
+                           + p[:, :1] * self.x_spacing * self.x_dir[None, :]
+                           + p[:, 1:2] * self.y_spacing * self.y_dir[None, :])
         return out[0] if single else out
 
     def from_lps(self, lps: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -101,7 +103,8 @@ class PlaneGeometry:
         """Whether points lie on this plane: within half the thickness (or ``tolerance`` mm) of it."""
         tol = self.thickness / 2 if tolerance is None else tolerance
         d = np.abs(self.from_lps(lps)[..., 2])
-        return d <= tol + 1e-9
+        inside: np.ndarray | bool = d <= tol + 1e-9
+        return inside
 
     def __repr__(self) -> str:
         return (f"PlaneGeometry(origin={self.origin.round(3).tolist()}, x_dir={self.x_dir.round(4).tolist()}, "

@@ -273,7 +273,8 @@ def _convex_hull(points: np.ndarray) -> np.ndarray:
     lower = half(range(len(pts)))
     upper = half(range(len(pts) - 1, -1, -1))
     hull = lower[:-1] + upper[:-1]
-    return order[np.array(hull, dtype=int)]
+    out: np.ndarray = order[np.array(hull, dtype=int)]
+    return out
 
 
 def _farthest_pair(points: np.ndarray) -> tuple[int, int, float]:
@@ -450,7 +451,8 @@ def ellipse_outline(center: PointLike, axis_end_1: PointLike, axis_end_2: PointL
     """``n`` LPS points on the ellipse outline (for drawing and for the DICOM SR polygon), shape (n, 3)."""
     c, ua, a, ub, b = _ellipse_axes(center, axis_end_1, axis_end_2)
     th = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    return c[None, :] + np.cos(th)[:, None] * a * ua[None, :] + np.sin(th)[:, None] * b * ub[None, :]
+    out: np.ndarray = c[None, :] + np.cos(th)[:, None] * a * ua[None, :] + np.sin(th)[:, None] * b * ub[None, :]
+    return out
 
 
 def polygon_mask(outline_xy: np.ndarray | Sequence[Sequence[float]], shape: tuple[int, int]) -> np.ndarray:
@@ -549,12 +551,11 @@ class RoiStats:
     unit: str = ""
 
     def values(self) -> list[MeasuredValue]:
-        if self.count == 0:
-            return [MeasuredValue("voxel_count", 0.0, VOXELS)]
-        return [MeasuredValue("mean", float(self.mean), self.unit),  # type: ignore[arg-type]
-                MeasuredValue("sd", float(self.sd), self.unit),  # type: ignore[arg-type]
-                MeasuredValue("min", float(self.min), self.unit),  # type: ignore[arg-type]
-                MeasuredValue("max", float(self.max), self.unit),  # type: ignore[arg-type]
+        mean, sd, lo, hi = self.mean, self.sd, self.min, self.max
+        if self.count == 0 or mean is None or sd is None or lo is None or hi is None:  # an empty mask
+            return [MeasuredValue("voxel_count", float(self.count), VOXELS)]
+        return [MeasuredValue("mean", float(mean), self.unit), MeasuredValue("sd", float(sd), self.unit),
+                MeasuredValue("min", float(lo), self.unit), MeasuredValue("max", float(hi), self.unit),
                 MeasuredValue("voxel_count", float(self.count), VOXELS)]
 
 
@@ -629,6 +630,7 @@ def cobb_angle(line1_a: PointLike, line1_b: PointLike, line2_a: PointLike, line2
     d2 = _p(line2_b) - _p(line2_a)
     if np.linalg.norm(d1) == 0 or np.linalg.norm(d2) == 0:
         raise ValueError("a Cobb angle needs two lines of non-zero length")
+    n: np.ndarray | None
     if normal is not None:
         n = np.asarray(normal, dtype=np.float64)
         n = n / np.linalg.norm(n)

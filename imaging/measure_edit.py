@@ -6,7 +6,8 @@ points (mm) and calls these functions; every value is then recomputed from the p
 the screen except :func:`ellipse_from_corners`, which takes display pixel coordinates of a plane with its
 :class:`~imaging.geometry.PlaneGeometry`.
 
-* :data:`KIND_NAMES` / :func:`kind_title` -- how each measurement kind is named in undo entries and tables;
+* :data:`KIND_NAMES` / :func:`kind_title` -- how each measurement kind is named in undo entries and tables
+  (from its spec in :mod:`imaging.measurement_kinds`, like everything here that differs between kinds);
 * :func:`shown_on_plane` -- whether a measurement is drawn on a displayed plane (same series, parallel
   plane, every point within half a slice);
 * :func:`short_axis_for`, :func:`edit_bidirectional` -- the bidirectional's short axis, kept perpendicular
@@ -24,12 +25,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from imaging import measure
-from imaging.case.model import ROI_KINDS, Measurement
 from imaging.geometry import PlaneGeometry
+from imaging.measurement_kinds import KindNames, Points, kind_spec
+
+if TYPE_CHECKING:  # pragma: no cover - the measurement kinds import this module's geometry
+    from imaging.case.model import Measurement
 
 __all__ = [
     "KIND_NAMES",
@@ -57,12 +62,9 @@ __all__ = [
 Point = np.ndarray
 PointLike = Sequence[float] | np.ndarray
 
-#: Lower-case names used in sentences and undo entries ("Add ellipse ROI", "Delete Cobb angle").
-KIND_NAMES: dict[str, str] = {
-    "length": "length", "bidirectional": "bidirectional", "ellipse_roi": "ellipse ROI",
-    "polygon_roi": "polygon ROI", "freehand_roi": "freehand ROI", "angle": "angle", "cobb": "Cobb angle",
-    "probe": "probe", "cc_extent": "CC extent",
-}
+#: Lower-case names used in sentences and undo entries ("Add ellipse ROI", "Delete Cobb angle"): a live view
+#: of the registered kinds' names.
+KIND_NAMES: KindNames = KindNames()
 
 #: A measurement is drawn on a plane only when its own plane is parallel to it within about 2 degrees.
 PARALLEL_COS = math.cos(math.radians(2.0))
@@ -147,7 +149,7 @@ def short_axis_for(long_a: PointLike, long_b: PointLike, normal: PointLike,
     return mid - half * perp, mid + half * perp
 
 
-def _short_axis_frame(points: Sequence[PointLike], normal: PointLike
+def _short_axis_frame(points: Points, normal: PointLike
                       ) -> tuple[float, float, float]:
     """Where the short axis crosses the long axis (fraction ``t`` of its length from its start) and the
     signed distances of the two short-axis ends from the long axis (along normal x long)."""
@@ -158,7 +160,7 @@ def _short_axis_frame(points: Sequence[PointLike], normal: PointLike
     return t, float(np.dot(sa - la, perp)), float(np.dot(sb - la, perp))
 
 
-def edit_bidirectional(points: Sequence[PointLike], handle: int, new_point: PointLike,
+def edit_bidirectional(points: Points, handle: int, new_point: PointLike,
                        normal: PointLike) -> list[Point]:
     """The four points of a bidirectional after dragging ``handle`` (0, 1: long axis ends; 2, 3: short
     axis ends) to ``new_point``, keeping the short axis perpendicular (OHIF behaviour):
@@ -196,8 +198,7 @@ def edit_bidirectional(points: Sequence[PointLike], handle: int, new_point: Poin
 
 
 # -- ellipse ---------------------------------------------------------------------------------------------
-def ellipse_from_corners(geometry: PlaneGeometry, corner_a: Sequence[float], corner_b: Sequence[float]
-                         ) -> list[Point]:
+def ellipse_from_corners(geometry: PlaneGeometry, corner_a: PointLike, corner_b: PointLike) -> list[Point]:
     """The ellipse inscribed in the display-pixel rectangle with opposite corners ``corner_a`` and
     ``corner_b`` (x, y) on ``geometry``: ``[centre, end of the horizontal semi-axis, end of the vertical
     semi-axis]`` in LPS mm (the model's point order). Raises ValueError when the rectangle is flat."""
@@ -209,7 +210,7 @@ def ellipse_from_corners(geometry: PlaneGeometry, corner_a: Sequence[float], cor
     return [geometry.to_lps(c), geometry.to_lps((b[0], c[1])), geometry.to_lps((c[0], b[1]))]
 
 
-def _ellipse_frame(points: Sequence[PointLike]) -> tuple[Point, Point, float, Point, float]:
+def _ellipse_frame(points: Points) -> tuple[Point, Point, float, Point, float]:
     c, e1, e2 = (_p(p) for p in points)
     a_vec = e1 - c
     a = float(np.linalg.norm(a_vec))
@@ -221,7 +222,7 @@ def _ellipse_frame(points: Sequence[PointLike]) -> tuple[Point, Point, float, Po
     return c, ua, a, ub, b
 
 
-def ellipse_handles(points: Sequence[PointLike]) -> list[Point]:
+def ellipse_handles(points: Points) -> list[Point]:
     """The four handles of an ellipse ``[centre, axis-1 end, axis-2 end]``: both ends of each axis
     (``c + a ua``, ``c - a ua``, ``c + b ub``, ``c - b ub``; the second axis made perpendicular, as the
     area is computed)."""
@@ -229,7 +230,7 @@ def ellipse_handles(points: Sequence[PointLike]) -> list[Point]:
     return [c + a * ua, c - a * ua, c + b * ub, c - b * ub]
 
 
-def edit_ellipse(points: Sequence[PointLike], handle: int, new_point: PointLike) -> list[Point]:
+def edit_ellipse(points: Points, handle: int, new_point: PointLike) -> list[Point]:
     """The ellipse after dragging handle ``handle`` (see :func:`ellipse_handles`) to ``new_point``: the
     opposite handle stays put, the dragged axis follows the mouse along its direction, the centre moves to
     the middle of the two and the other axis keeps its length (at least :data:`MIN_SEMI_AXIS_MM`)."""
@@ -249,64 +250,29 @@ def edit_ellipse(points: Sequence[PointLike], handle: int, new_point: PointLike)
 
 
 # -- handles of every kind -------------------------------------------------------------------------------
-def handle_points(kind: str, points: Sequence[PointLike]) -> list[Point]:
-    """The draggable handles of a measurement (LPS): its points, except an ellipse (its four axis ends)
-    and a freehand ROI (none: it is moved as a whole)."""
-    if kind == "ellipse_roi":
-        return ellipse_handles(points)
-    if kind == "freehand_roi":
-        return []
-    return [_p(p) for p in points]
+def handle_points(kind: str, points: Points) -> list[Point]:
+    """The draggable handles of a measurement (LPS), from its kind's spec: its points, except an ellipse (its
+    four axis ends) and a freehand ROI (none: it is moved as a whole)."""
+    return kind_spec(kind).handles(points)
 
 
-def edit_handle(kind: str, points: Sequence[PointLike], handle: int, new_point: PointLike,
+def edit_handle(kind: str, points: Points, handle: int, new_point: PointLike,
                 normal: PointLike) -> list[Point]:
     """The points after dragging handle ``handle`` (index into :func:`handle_points`) to ``new_point``
-    (LPS, on the measurement's plane)."""
-    if kind == "bidirectional":
-        return edit_bidirectional(points, handle, new_point, normal)
-    if kind == "ellipse_roi":
-        return edit_ellipse(points, handle, new_point)
-    pts = [_p(p) for p in points]
-    if kind == "freehand_roi" or not 0 <= handle < len(pts):
-        raise ValueError(f"a {kind_name(kind)} has no handle {handle}")
-    pts[handle] = _p(new_point)
-    return pts
+    (LPS, on the measurement's plane), from its kind's spec."""
+    return kind_spec(kind).edit_handle(points, handle, new_point, normal)
 
 
-def translate(points: Sequence[PointLike], delta: PointLike) -> list[Point]:
+def translate(points: Points, delta: PointLike) -> list[Point]:
     """Every point moved by ``delta`` (LPS mm)."""
     d = _p(delta)
     return [_p(p) + d for p in points]
 
 
 # -- checks ----------------------------------------------------------------------------------------------
-def drawing_problem(kind: str, points: Sequence[PointLike], spacing_known: bool = True) -> str | None:
+def drawing_problem(kind: str, points: Points, spacing_known: bool = True) -> str | None:
     """Why these drawn points cannot make a ``kind`` measurement (a sentence for the reader), or None."""
-    pts = [_p(p) for p in points]
-    unit = measure.length_unit(spacing_known)
-    if kind in ("length", "cc_extent", "bidirectional") and len(pts) >= 2 and measure.distance(pts[0], pts[1]) == 0:
-        return f"The {kind_name(kind)} has zero length: drag or click two different points."
-    if kind == "cc_extent" and len(pts) >= 2 and measure.craniocaudal_extent(pts[0], pts[1]) < 1e-6:
-        return ("The CC extent has no craniocaudal component: draw it from the superior to the inferior end "
-                "of the lesion.")
-    if kind == "angle" and len(pts) == 3 and (measure.distance(pts[0], pts[1]) == 0
-                                             or measure.distance(pts[1], pts[2]) == 0):
-        return "An angle needs two arms of non-zero length."
-    if kind == "cobb" and len(pts) == 4 and (measure.distance(pts[0], pts[1]) == 0
-                                            or measure.distance(pts[2], pts[3]) == 0):
-        return "A Cobb angle needs two lines of non-zero length."
-    if kind in ("polygon_roi", "freehand_roi"):
-        if len(pts) < 3:
-            return f"A {kind_name(kind)} needs at least 3 points."
-        if measure.polygon_area(np.asarray(pts)) <= 1e-9:
-            return f"The {kind_name(kind)} encloses no area ({unit})."
-    if kind == "ellipse_roi" and len(pts) == 3:
-        try:
-            measure.ellipse_area(*pts)
-        except ValueError:
-            return "The ellipse needs a width and a height."
-    return None
+    return kind_spec(kind).drawing_problem([_p(p) for p in points], spacing_known)
 
 
 # -- text ------------------------------------------------------------------------------------------------
@@ -318,7 +284,8 @@ def _values(m: Measurement) -> dict[str, measure.MeasuredValue] | None:
 
 
 def value_lines(m: Measurement) -> list[str]:
-    """The measurement's values as drawn beside it (0.1 precision; px when the series has no spacing):
+    """The measurement's values as drawn beside it (0.1 precision; px when the series has no spacing), as its
+    kind's spec writes them:
 
     length ``"34.2 mm"``; bidirectional ``"L 34.2 mm  S 21.0 mm"``; CC extent ``"CC 45.3 mm"``; angle
     ``"34.5°"``; Cobb ``"Cobb 12.3°"``; probe ``"42.0 HU"`` (``"Value 430.0"`` on MR); ROIs
@@ -327,30 +294,7 @@ def value_lines(m: Measurement) -> list[str]:
     vals = _values(m)
     if vals is None:
         return ["\u2014"]
-    k = m.kind
-    if k == "length":
-        return [vals["length"].text()]
-    if k == "cc_extent":
-        return [f"CC {vals['cc_extent'].text()}"]
-    if k == "bidirectional":
-        return [f"L {vals['long_axis'].text()}  S {vals['short_axis'].text()}"]
-    if k == "angle":
-        return [vals["angle"].text()]
-    if k == "cobb":
-        return [f"Cobb {vals['cobb_angle'].text()}"]
-    if k == "probe":
-        v = vals.get("value")
-        if v is None:
-            return ["outside the image" if m.stats is not None else "no value"]
-        return [v.text() if v.unit else f"Value {v.text()}"]
-    if k in ROI_KINDS:
-        lines = [f"Area {vals['area'].text()}"]
-        if "mean" in vals:
-            lines.append(f"Mean {vals['mean'].text()}  SD {vals['sd'].text()}")
-        elif m.stats is not None:
-            lines.append("no pixel centre inside")
-        return lines
-    return [v.text() for v in vals.values()]  # pragma: no cover - every kind is handled above
+    return kind_spec(m.kind).value_lines(m, vals)
 
 
 def label_lines(m: Measurement) -> list[str]:
@@ -361,8 +305,7 @@ def label_lines(m: Measurement) -> list[str]:
 def value_text(m: Measurement) -> str:
     """The values on one line (the measurement list's Value column); ROI statistics include min and max."""
     lines = value_lines(m)
-    if m.kind in ROI_KINDS and m.stats is not None and m.stats.count > 0:
-        vals = _values(m) or {}
-        if "min" in vals and "max" in vals:
-            lines.append(f"Min {vals['min'].text()}  Max {vals['max'].text()}")
+    vals = _values(m)
+    if vals is not None:
+        lines.extend(kind_spec(m.kind).extra_value_lines(m, vals))
     return ";  ".join(lines)

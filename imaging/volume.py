@@ -96,7 +96,8 @@ class Volume:
     @property
     def shape(self) -> tuple[int, int, int]:
         """``(slices, rows, columns)``."""
-        return tuple(int(n) for n in self.array.shape)  # type: ignore[return-value]
+        s = self.array.shape
+        return int(s[0]), int(s[1]), int(s[2])
 
     @property
     def spacing(self) -> tuple[float, float, float]:
@@ -108,13 +109,15 @@ class Volume:
     def row_direction(self) -> np.ndarray:
         """Unit LPS vector along increasing column index (DICOM IOP's first triplet)."""
         v = self.affine[:3, 0]
-        return v / np.linalg.norm(v)
+        out: np.ndarray = v / np.linalg.norm(v)
+        return out
 
     @property
     def column_direction(self) -> np.ndarray:
         """Unit LPS vector along increasing row index (DICOM IOP's second triplet)."""
         v = self.affine[:3, 1]
-        return v / np.linalg.norm(v)
+        out: np.ndarray = v / np.linalg.norm(v)
+        return out
 
     @property
     def slice_direction(self) -> np.ndarray:
@@ -127,7 +130,8 @@ class Volume:
     def normal(self) -> np.ndarray:
         """Unit normal of the acquired planes (row x column direction)."""
         n = np.cross(self.row_direction, self.column_direction)
-        return n / np.linalg.norm(n)
+        out: np.ndarray = n / np.linalg.norm(n)
+        return out
 
     @property
     def is_ct(self) -> bool:
@@ -139,7 +143,7 @@ class Volume:
         p = np.asarray(cri, dtype=np.float64)
         single = p.ndim == 1
         p = np.atleast_2d(p)
-        out = p @ self.affine[:3, :3].T + self.affine[:3, 3]
+        out: np.ndarray = p @ self.affine[:3, :3].T + self.affine[:3, 3]
         return out[0] if single else out
 
     def lps_to_index(self, lps: np.ndarray | tuple[float, float, float]) -> np.ndarray:
@@ -147,7 +151,7 @@ class Volume:
         p = np.asarray(lps, dtype=np.float64)
         single = p.ndim == 1
         p = np.atleast_2d(p)
-        out = (p - self.affine[:3, 3]) @ np.linalg.inv(self.affine[:3, :3]).T
+        out: np.ndarray = (p - self.affine[:3, 3]) @ np.linalg.inv(self.affine[:3, :3]).T
         return out[0] if single else out
 
     def value_at_index(self, column: int, row: int, slice_: int) -> float | None:

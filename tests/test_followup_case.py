@@ -1,4 +1,4 @@
-"""Follow-up in the case (Qt-free): timepoints in the model, the schema 1 -> 2 migration (the version-1 sample
+"""Follow-up in the case (Qt-free): timepoints in the model, the schema 2 -> 3 migration (the version-1 sample
 case files as input), which measurement belongs to which date, the follow-up figures of a case, the follow-up
 CSV and `spinecase export --followup` on the thoracic and retroperitoneal sample cases (the articles' sizes)."""
 
@@ -87,7 +87,7 @@ def test_timepoints_in_the_model_add_remove_validate_and_round_trip() -> None:
         FindingTimepoint(study_date=date(2024, 1, 8), time_point_type="whenever")
     assert len(case.findings[0].timepoints) == 1
     again = case_from_json(case_to_json(case))
-    assert again == case and again.schema_version == SCHEMA_VERSION == 2
+    assert again == case and again.schema_version == SCHEMA_VERSION == 3
 
 
 def test_measurements_belong_to_the_timepoint_of_their_study_date() -> None:
@@ -143,7 +143,7 @@ def test_recist_refuses_targets_that_are_not_measurable_or_not_at_baseline() -> 
     assert len(evaluate_follow_up(bone).targets) == 1
 
 
-# -- the schema 1 -> 2 migration, with the version-1 sample case files as input ---------------------------------
+# -- the migration to version 3, with the version-1 sample case files as input (1 -> 2 -> 3) ----------------------
 @pytest.mark.parametrize("name", ["thoracic_ddlps", "retroperitoneal_ddlps"])
 def test_version_1_sample_case_files_open_and_are_dated(name: str, tmp_path: Path) -> None:
     src = V1 / f"{name}.spinecase.json"
@@ -152,7 +152,7 @@ def test_version_1_sample_case_files_open_and_are_dated(name: str, tmp_path: Pat
     path = tmp_path / src.name
     path.write_bytes(src.read_bytes())
     case = load_case(path)
-    assert case.schema_version == 2
+    assert case.schema_version == 3
     assert [m.id for m in case.measurements] == [m["id"] for m in old["measurements"]]
     assert [m.points for m in case.measurements] == [[tuple(p) for p in m["points"]] for m in old["measurements"]]
     studies = {s["study_instance_uid"]: s["study_date"] for s in old["studies"]}
@@ -162,7 +162,9 @@ def test_version_1_sample_case_files_open_and_are_dated(name: str, tmp_path: Pat
         assert len(dates) == 1 and f.index_timepoint.study_date.isoformat() == dates.pop()
         assert f.timepoints == [] and f.bilsky.grade == (of["bilsky"] or {}).get("grade")
         assert all(r.slice_thickness_mm is None for r in case.series)
-    assert case.audit[-1].action == "migrate" and "schema 1 -> 2" in case.audit[-1].summary
+    assert [a.summary.split(" (")[0] for a in case.audit if a.action == "migrate"][-2:] == ["schema 1 -> 2",
+                                                                                           "schema 2 -> 3"]
+    assert "findings dated" in case.audit[-1].summary
 
 
 def test_migration_gives_other_dates_their_own_timepoint(tmp_path: Path) -> None:

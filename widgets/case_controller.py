@@ -15,7 +15,8 @@ Ctrl+Shift+Z / Ctrl+Y work for every annotation feature alike::
 Signals:
     ``changed(collection, object_id)`` after every edit, undo and redo: collection is "measurements",
     "findings" (findings and their contours), "vertebral_labels", "series", "studies", "readers",
-    "patient" or "report"; object_id is "" for patient/report.
+    "assessments" (case-level scores; object_id is the score's key), "patient" or "report"; object_id is ""
+    for patient/report.
     ``caseReplaced()`` when a different case is set (open, new): views reload everything.
     ``selectionChanged(object_id)`` when the selected object changes ("" = none).
     ``readOnlyChanged(bool)``.
@@ -31,6 +32,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from imaging.case.model import (
+    Assessment,
     Case,
     Contour,
     Finding,
@@ -43,6 +45,7 @@ from imaging.case.model import (
     Study,
     VertebralLabel,
 )
+from imaging.scores import score_spec
 
 _COLLECTION = {Measurement: "measurements", Finding: "findings", Contour: "findings", FindingTimepoint: "findings",
                VertebralLabel: "vertebral_labels", SeriesRef: "series", Study: "studies", Reader: "readers"}
@@ -219,6 +222,24 @@ class CaseController(QObject):
             return "patient", ""
 
         self._push(text, do, undo, "patient", "")
+
+    def set_assessment(self, score: str, new: Assessment | None, text: str | None = None) -> None:
+        """Set (or with None clear) the answers of a case-level score of the registry (imaging.scores), as
+        one undoable step; ``changed("assessments", score)``."""
+        self._check_writable()
+        case, who = self._case, self.reader
+        old = case.set_assessment(score, new, who=who)
+        current = case.assessment(score)
+
+        def do() -> tuple[str, str]:
+            case.set_assessment(score, current, who=who)
+            return "assessments", score
+
+        def undo() -> tuple[str, str]:
+            case.set_assessment(score, old, who=who)
+            return "assessments", score
+
+        self._push(text or f"Set {score_spec(score).name}", do, undo, "assessments", score)
 
     @contextmanager
     def macro(self, text: str) -> Iterator[None]:

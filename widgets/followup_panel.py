@@ -23,7 +23,7 @@ Research software, not a diagnostic device.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -58,6 +58,18 @@ from widgets.findings_panel import ERROR_STYLE, HINT_STYLE, PANEL_STYLE, Finding
 __all__ = ["FollowUpPanel", "SizePlotWidget", "measurement_size_text"]
 
 _FG, _GRID, _LINE, _REF, _FLAG, _BG = "#c9d1d9", "#2f353c", "#6cb4ff", "#ef6b62", "#ef6b62", "#15181c"
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+class _NoWheel(QObject):
+    """Swallows wheel events: a scroll over a combo box never changes a grade."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        return event.type() == QEvent.Type.Wheel
+
+
+_NO_WHEEL = _NoWheel()
 
 
 class SizePlotWidget(QWidget):
@@ -97,7 +109,7 @@ class SizePlotWidget(QWidget):
         return None
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if self._plot is not None and event.button() == Qt.LeftButton:
+        if self._plot is not None and event.button() == Qt.MouseButton.LeftButton:
             hit = self.layout_box().hit(self._plot, event.position().x(), event.position().y(), radius=10.0)
             if hit is not None:
                 self.timepointClicked.emit(hit.key)
@@ -107,12 +119,12 @@ class SizePlotWidget(QWidget):
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor(_BG))
         plot = self._plot
         if plot is None:
             p.setPen(QColor(HINT_STYLE.split(":")[1].strip(" ;")))
-            p.drawText(self.rect(), Qt.AlignCenter, "No dated timepoint")
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No dated timepoint")
             p.end()
             return
         lay = self.layout_box()
@@ -125,28 +137,28 @@ class SizePlotWidget(QWidget):
             p.setPen(QPen(QColor(_GRID), 1))
             p.drawLine(QPointF(x0, y), QPointF(x1, y))
             p.setPen(QColor(_FG))
-            p.drawText(QRectF(0, y - 8, x0 - 6, 16), Qt.AlignRight | Qt.AlignVCenter, f"{v:g}")
+            p.drawText(QRectF(0, y - 8, x0 - 6, 16), _RIGHT, f"{v:g}")
         for d, text in plot.x_ticks:
             x, _ = lay.to_pixel(plot, d, 0.0)
             p.setPen(QPen(QColor(_GRID), 1))
             p.drawLine(QPointF(x, y0), QPointF(x, y1))
             p.setPen(QColor(_FG))
-            p.drawText(QRectF(x - 40, y1 + 4, 80, 16), Qt.AlignHCenter | Qt.AlignTop, text)
+            p.drawText(QRectF(x - 40, y1 + 4, 80, 16), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, text)
         p.setPen(QPen(QColor(_FG), 1))
         p.drawRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         p.save()
         p.translate(12, (y0 + y1) / 2)
         p.rotate(-90)
-        p.drawText(QRectF(-80, -8, 160, 16), Qt.AlignCenter, "Longest diameter (mm)")
+        p.drawText(QRectF(-80, -8, 160, 16), Qt.AlignmentFlag.AlignCenter, "Longest diameter (mm)")
         p.restore()
         if plot.reference is not None:
             (da, va), (db, vb) = plot.reference
-            pen = QPen(QColor(_REF), 1.5, Qt.DashLine)
+            pen = QPen(QColor(_REF), 1.5, Qt.PenStyle.DashLine)
             p.setPen(pen)
             p.drawLine(QPointF(*lay.to_pixel(plot, da, va)), QPointF(*lay.to_pixel(plot, db, vb)))
             p.drawLine(QPointF(x1 - 92, 12), QPointF(x1 - 70, 12))
             p.setPen(QColor(_REF))
-            p.drawText(QRectF(x1 - 66, 4, 66, 16), Qt.AlignLeft | Qt.AlignVCenter, plot.reference_label)
+            p.drawText(QRectF(x1 - 66, 4, 66, 16), _LEFT, plot.reference_label)
         measured = [q for q in plot.points if q.value_mm is not None]
         p.setPen(QPen(QColor(_LINE), 2))
         for a, b in zip(measured, measured[1:], strict=False):
@@ -156,19 +168,19 @@ class SizePlotWidget(QWidget):
             colour = QColor(_FLAG if q.flagged else _LINE)
             if q.key == self._highlight:
                 p.setPen(QPen(QColor("#ffffff"), 2))
-                p.setBrush(Qt.NoBrush)
+                p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawEllipse(QPointF(x, y), 8, 8)
             p.setPen(QPen(colour, 2))
-            p.setBrush(colour if q.value_mm is not None else Qt.NoBrush)
+            p.setBrush(colour if q.value_mm is not None else Qt.BrushStyle.NoBrush)
             p.drawEllipse(QPointF(x, y), 4.5, 4.5)
             if q.value_mm is not None:
                 p.setPen(QColor(_FG))
-                p.drawText(QRectF(x - 30, y - 24, 60, 16), Qt.AlignCenter, f"{q.value_mm:.1f}")
+                p.drawText(QRectF(x - 30, y - 24, 60, 16), Qt.AlignmentFlag.AlignCenter, f"{q.value_mm:.1f}")
         p.setPen(QColor(_FG))
         bold = QFont(small)
         bold.setBold(True)
         p.setFont(bold)
-        p.drawText(QRectF(x0, 2, max(10.0, x1 - x0 - 100), 18), Qt.AlignLeft | Qt.AlignVCenter, plot.title)
+        p.drawText(QRectF(x0, 2, max(10.0, x1 - x0 - 100), 18), _LEFT, plot.title)
         p.end()
 
 
@@ -225,10 +237,10 @@ class FollowUpPanel(QWidget):
         self.table.setObjectName("FollowUpTable")
         self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
         self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._on_row_selected)
         self.table.cellDoubleClicked.connect(lambda row, _col: self._activate_row(row))
         outer.addWidget(self.table)
@@ -269,8 +281,8 @@ class FollowUpPanel(QWidget):
         grade.addWidget(QLabel("Bilsky at this timepoint:"))
         self.grade_combo = QComboBox()
         self.grade_combo.setObjectName("FollowUpGradeCombo")
-        self.grade_combo.setFocusPolicy(Qt.StrongFocus)
-        self.grade_combo.wheelEvent = lambda e: e.ignore()  # type: ignore[method-assign] # never by the wheel
+        self.grade_combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.grade_combo.installEventFilter(_NO_WHEEL)  # a grade changes only by a deliberate choice
         self.grade_combo.addItem("\u2014", "")
         for g in BILSKY_GRADES:
             self.grade_combo.addItem(g, g)
@@ -407,10 +419,9 @@ class FollowUpPanel(QWidget):
             self.beside_label.setText("")
             return
         day = measurement_date(case, m)
-        prior = max((t for t in lesion_timepoints(case, f)
-                     if t.study_date is not None and day is not None and t.study_date < day
-                     and any(x.id != m.id for x in t.measurements)),
-                    key=lambda t: t.study_date, default=None)  # type: ignore[arg-type,return-value]
+        earlier = [(d, t) for t in lesion_timepoints(case, f) if (d := t.study_date) is not None
+                   and day is not None and d < day and any(x.id != m.id for x in t.measurements)]
+        prior = max(earlier, key=lambda dt: dt[0])[1] if earlier else None
         text = f"Selected: {measurement_size_text(case, m.id)}"
         if prior is not None:
             same_kind = [x for x in prior.measurements if x.kind == m.kind] or list(prior.measurements)

@@ -1,10 +1,11 @@
 """Measurement tools for the slice views, and the editor that moves, renames and deletes measurements.
 
-Tools (one instance serves every view; the keys are fixed by issue 5)::
+Tools: one per registered measurement kind (:mod:`imaging.measurement_kinds`; the kind's spec gives its
+name, key, tooltip, icon and how its points are placed), one instance serving every view. The built-in kinds
+are length (L), bidirectional (B), ellipse ROI (E), polygon ROI (P), freehand ROI (F), angle (A), Cobb angle
+(Shift+A), probe (V) and CC extent (X)::
 
-    LengthTool (L)  BidirectionalTool (B)  EllipseRoiTool (E)  PolygonRoiTool (P)  FreehandRoiTool (F)
-    AngleTool (A)   CobbAngleTool (Shift+A)  ProbeTool (V)  CcExtentTool (X)
-    tools = measurement_tools(session)            # all nine, in toolbar order
+    tools = measurement_tools(session)            # one per kind, in toolbar order
 
 How they draw (the active tool takes the left button):
 
@@ -54,18 +55,26 @@ from PySide6.QtWidgets import QLineEdit, QMenu
 
 from imaging import measure
 from imaging.case.analysis import compute_stats, measurement_from_drawing
-from imaging.case.model import ROI_KINDS, Measurement, MeasurementPlane
+from imaging.case.model import Measurement, MeasurementPlane
 from imaging.geometry import PlaneGeometry
 from imaging.measure_edit import (
     drawing_problem,
     edit_handle,
-    ellipse_from_corners,
     kind_name,
     kind_title,
     project_to_plane,
-    short_axis_for,
     translate,
     value_lines,
+)
+from imaging.measurement_kinds import (
+    ICON_BOX,
+    IconArc,
+    IconCurve,
+    IconEllipse,
+    IconPolyline,
+    MeasurementKind,
+    kind_spec,
+    registered_kinds,
 )
 from widgets.case_controller import CaseController
 from widgets.measurement_overlay import MeasurementOverlay, paint_draft
@@ -127,17 +136,21 @@ def _draft_measurement(kind: str, points: Sequence[np.ndarray], geometry: PlaneG
 
 
 class MeasurementTool(Tool):
-    """Base of the measurement tools: the drawing state machine shared by every kind (see the module
-    docstring). A subclass sets ``kind``, ``points_needed`` and may override :meth:`build_points`."""
+    """The tool that draws one measurement kind, from its spec (:mod:`imaging.measurement_kinds`): the
+    drawing state machine of the "points" gesture (see the module docstring); :class:`PolygonTool` and
+    :class:`FreehandTool` draw the "polygon" and "freehand" gestures. Name, label, key, tooltip, how many
+    points it places and how they become the measurement's LPS points all come from the spec."""
 
-    kind = ""
-    points_needed: int | None = 2
     cursor = Qt.CrossCursor
     drag_px = 4.0  # a press-release further apart than this is a drag
     min_step_px = 3.0  # consecutive points closer than this (widget px) are one point
 
-    def __init__(self, session: MeasureSession) -> None:
+    def __init__(self, session: MeasureSession, spec: MeasurementKind) -> None:
         self.session = session
+        self.spec = spec
+        self.kind = spec.key
+        self.name, self.label, self.shortcut, self.tooltip = spec.key, spec.tool_label, spec.shortcut, spec.tooltip
+        self.points_needed: int | None = spec.points_to_place
         self._reset()
 
     # -- state -------------------------------------------------------------------------------------------
@@ -174,7 +187,7 @@ class MeasurementTool(Tool):
             return "Open a series before measuring."
         if self.session.controller.read_only:
             return READ_ONLY_MESSAGE
-        return None
+        return self.spec.orientation_refusal(e.view.orientation())
 
     def _same_plane(self, e: ViewEvent) -> bool:
         return (e.view is self._view and e.view.slice_index() == self._slice
@@ -258,8 +271,8 @@ class MeasurementTool(Tool):
         """A move with the button down."""
 
     def _distinct_needed(self, index: int) -> bool:
-        """Whether point ``index`` must differ from the one before it (it ends a segment)."""
-        return index >= 1
+        """Whether point ``index`` must differ from the one before it (the spec says; e.g. it ends a segment)."""
+        return self.spec.distinct_needed(index)
 
     def _try_place(self, xy: np.ndarray) -> None:
         n = self.points_needed
@@ -285,8 +298,8 @@ class MeasurementTool(Tool):
         return self.points_needed is not None and len(self._placed) >= self.points_needed
 
     def build_points(self, geometry: PlaneGeometry, placed: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """The measurement's LPS points from the placed display points (default: each point mapped)."""
-        return [geometry.to_lps(p) for p in placed]
+        """The measurement's LPS points from the placed display points (the spec's rule)."""
+        return self.spec.build_points(geometry, placed)
 
     def draft_display_points(self) -> list[np.ndarray]:
         """Display points of the drawing as it stands (placed points, then the one under the mouse)."""
@@ -303,7 +316,18 @@ class MeasurementTool(Tool):
         return pts[:n] if n is not None else pts
 
     def draft_label(self, points: list[np.ndarray], complete: bool) -> list[str]:
-        if not complete or self._volume is None:
+        """The live values beside the drawing: the voxel value under a point kind (probe), else the values of
+        the complete drawing (of an outline with enough points)."""
+        if self._volume is None or not points:
+            return []
+        if self.spec.voxel_stats == "point":
+            value = measure.probe(self._volume, points[0])
+            unit = measure.value_unit(self._volume)
+            if value is None:
+                return ["outside the image"]
+            text = measure.format_value(value, unit)
+            return [text if unit else f"Value {text}"]
+        if not complete and (self.spec.gesture == "points" or len(points) < self.spec.point_count[0]):
             return []
         m = _draft_measurement(self.kind, points, self._geometry, self._orientation, self._volume.pixel_spacing_known)
         return value_lines(m)
@@ -350,83 +374,10 @@ class MeasurementTool(Tool):
         view.update()
 
 
-class LengthTool(MeasurementTool):
-    name, label, shortcut, kind = "length", "Length", "L", "length"
-    tooltip = "Length (L): drag, or click both ends"
+class PolygonTool(MeasurementTool):
+    """The "polygon" gesture (the polygon ROI): click the vertices; double-click, Enter or a click on the first
+    vertex closes the outline; Backspace removes the last vertex."""
 
-
-class CcExtentTool(MeasurementTool):
-    name, label, shortcut, kind = "cc_extent", "CC Extent", "X", "cc_extent"
-    tooltip = ("Craniocaudal extent (X), on a sagittal or coronal view: drag or click from the superior to the "
-               "inferior end; the value is the extent along the patient's long axis")
-
-    def refusal(self, e: ViewEvent) -> str | None:
-        reason = super().refusal(e)
-        if reason is None and e.view.orientation() not in ("sagittal", "coronal"):
-            return (f"The CC extent is measured on a sagittal or coronal view; this view is "
-                    f"{e.view.orientation() or 'empty'}.")
-        return reason
-
-
-class BidirectionalTool(MeasurementTool):
-    name, label, shortcut, kind = "bidirectional", "Bidirectional", "B", "bidirectional"
-    tooltip = ("Bidirectional (B): drag the long axis; the short axis appears perpendicular at its middle -- "
-               "drag its ends to fit")
-
-    def build_points(self, geometry: PlaneGeometry, placed: Sequence[np.ndarray]) -> list[np.ndarray]:
-        la, lb = geometry.to_lps(placed[0]), geometry.to_lps(placed[1])
-        sa, sb = short_axis_for(la, lb, geometry.normal)
-        return [la, lb, sa, sb]
-
-
-class EllipseRoiTool(MeasurementTool):
-    name, label, shortcut, kind = "ellipse_roi", "Ellipse ROI", "E", "ellipse_roi"
-    tooltip = "Ellipse ROI (E): drag from corner to corner; area and pixel statistics"
-
-    def build_points(self, geometry: PlaneGeometry, placed: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return ellipse_from_corners(geometry, placed[0], placed[1])
-
-    def _distinct_needed(self, index: int) -> bool:
-        return True
-
-
-class AngleTool(MeasurementTool):
-    name, label, shortcut, kind = "angle", "Angle", "A", "angle"
-    tooltip = "Angle (A): drag the first arm to the vertex, then click the end of the second arm"
-    points_needed = 3
-
-
-class CobbAngleTool(MeasurementTool):
-    name, label, shortcut, kind = "cobb", "Cobb Angle", "Shift+A", "cobb"
-    tooltip = ("Cobb angle (Shift+A): drag along the upper endplate, then along the lower endplate; the angle "
-               "is measured in the plane of the view")
-    points_needed = 4
-
-    def _distinct_needed(self, index: int) -> bool:
-        return index in (1, 3)
-
-
-class ProbeTool(MeasurementTool):
-    name, label, shortcut, kind = "probe", "Probe", "V", "probe"
-    tooltip = "Probe (V): click a point to record its value (HU on CT)"
-    points_needed = 1
-
-    def draft_label(self, points: list[np.ndarray], complete: bool) -> list[str]:
-        if self._volume is None or not points:
-            return []
-        value = measure.probe(self._volume, points[0])
-        unit = measure.value_unit(self._volume)
-        if value is None:
-            return ["outside the image"]
-        text = measure.format_value(value, unit)
-        return [text if unit else f"Value {text}"]
-
-
-class PolygonRoiTool(MeasurementTool):
-    name, label, shortcut, kind = "polygon_roi", "Polygon ROI", "P", "polygon_roi"
-    tooltip = ("Polygon ROI (P): click the vertices; double-click, Enter or a click on the first vertex closes "
-               "it; Backspace removes the last vertex")
-    points_needed = None
     close_px = 8.0
 
     def on_release(self, e: ViewEvent, dragged: bool) -> None:
@@ -446,7 +397,7 @@ class PolygonRoiTool(MeasurementTool):
     def _finish_polygon(self) -> None:
         if len(self._placed) < 3:
             view = self._view
-            self.session.notify("A polygon ROI needs at least 3 vertices.", "warning")
+            self.session.notify(f"A {self.spec.name} needs at least 3 vertices.", "warning")
             self.cancel()
             if view is not None:
                 view.update()
@@ -471,12 +422,6 @@ class PolygonRoiTool(MeasurementTool):
             menu.addAction("Close Polygon  (Enter)", self._finish_polygon)
         super().context_menu(e, menu)
 
-    def draft_label(self, points: list[np.ndarray], complete: bool) -> list[str]:
-        if len(points) < 3 or self._volume is None:
-            return []
-        m = _draft_measurement(self.kind, points, self._geometry, self._orientation, self._volume.pixel_spacing_known)
-        return value_lines(m)[:1]
-
     def paint(self, painter, ctx) -> None:  # noqa: ANN001
         if not self.draws_on(ctx):
             return
@@ -485,10 +430,9 @@ class PolygonRoiTool(MeasurementTool):
         paint_draft(painter, ctx, self.kind, pts, False, self.draft_label(pts, False))
 
 
-class FreehandRoiTool(MeasurementTool):
-    name, label, shortcut, kind = "freehand_roi", "Freehand ROI", "F", "freehand_roi"
-    tooltip = "Freehand ROI (F): press and drag around the region; releasing closes the outline"
-    points_needed = None
+class FreehandTool(MeasurementTool):
+    """The "freehand" gesture (the freehand ROI): press and drag around the region; releasing closes it."""
+
     sample_px = 2.5  # a new outline point every this many widget pixels
 
     def on_press(self, e: ViewEvent) -> None:
@@ -504,92 +448,78 @@ class FreehandRoiTool(MeasurementTool):
         if len(self._placed) >= 3:
             self.finish()
         else:
-            self.session.notify("Press and drag around the region to draw a freehand ROI.", "info")
+            self.session.notify(f"Press and drag around the region to draw a {self.spec.name}.", "info")
             self.cancel()
 
     def draft_display_points(self) -> list[np.ndarray]:
         return list(self._placed)
 
-    def draft_label(self, points: list[np.ndarray], complete: bool) -> list[str]:
-        return PolygonRoiTool.draft_label(self, points, complete)  # type: ignore[arg-type]
-
     def paint(self, painter, ctx) -> None:  # noqa: ANN001
-        PolygonRoiTool.paint(self, painter, ctx)  # type: ignore[arg-type]
+        if not self.draws_on(ctx):
+            return
+        pts = [self._geometry.to_lps(p) for p in self.draft_display_points()]
+        paint_draft(painter, ctx, self.kind, pts, False, self.draft_label(pts, False))
 
 
 ICON_COLOR = QColor(214, 220, 228)
 
 
 def tool_icon(kind: str, size: int = 20) -> QIcon:
-    """A small line-drawing icon for a measurement kind (toolbar buttons; names and keys in the tooltip)."""
+    """A small line-drawing icon for a measurement kind (toolbar buttons; names and keys in the tooltip),
+    painted from the primitives of its spec (:attr:`MeasurementKind.icon`, a 20 x 20 box)."""
     dpr = 2.0
     pix = QPixmap(round(size * dpr), round(size * dpr))
     pix.setDevicePixelRatio(dpr)
     pix.fill(Qt.transparent)
     p = QPainter(pix)
     p.setRenderHint(QPainter.Antialiasing, True)
-    p.scale(size / 20.0, size / 20.0)
+    p.scale(size / ICON_BOX, size / ICON_BOX)
     pen = QPen(ICON_COLOR, 1.6)
     pen.setCapStyle(Qt.RoundCap)
     pen.setJoinStyle(Qt.RoundJoin)
-    p.setPen(pen)
-    p.setBrush(Qt.NoBrush)
-
-    def line(x0: float, y0: float, x1: float, y1: float) -> None:
-        p.drawLine(QPointF(x0, y0), QPointF(x1, y1))
-
-    if kind == "length":
-        line(4, 16, 16, 4)
-        line(2.6, 14.6, 5.4, 17.4)
-        line(14.6, 2.6, 17.4, 5.4)
-    elif kind == "bidirectional":
-        line(3, 15, 17, 5)
-        line(7.4, 6.4, 12.6, 13.6)
-    elif kind == "ellipse_roi":
-        p.drawEllipse(QRectF(2.5, 5, 15, 10))
-    elif kind == "polygon_roi":
-        pts = [QPointF(4, 14), QPointF(6, 4), QPointF(15, 6), QPointF(17, 15), QPointF(10, 17)]
-        p.drawPolygon(pts)
-        p.setBrush(ICON_COLOR)
-        for q in pts:
-            p.drawEllipse(q, 1.1, 1.1)
-    elif kind == "freehand_roi":
-        path = QPainterPath(QPointF(5, 12))
-        path.cubicTo(QPointF(2, 5), QPointF(10, 1), QPointF(13, 5))
-        path.cubicTo(QPointF(16, 8), QPointF(19, 10), QPointF(16, 15))
-        path.cubicTo(QPointF(13, 19), QPointF(7, 17), QPointF(5, 12))
-        p.drawPath(path)
-    elif kind == "angle":
-        p.drawPolyline([QPointF(16, 4), QPointF(4, 16), QPointF(17, 16)])
-        p.drawArc(QRectF(-1, 11, 10, 10), 0, 45 * 16)
-    elif kind == "cobb":
-        line(3, 6, 15, 3)
-        line(5, 17, 17, 13)
-        dashed = QPen(pen)
-        dashed.setStyle(Qt.DotLine)
-        p.setPen(dashed)
-        line(9, 4.5, 11, 15)
-    elif kind == "probe":
-        p.drawEllipse(QPointF(10, 10), 4, 4)
-        for dx, dy in ((0, -1), (0, 1), (-1, 0), (1, 0)):
-            line(10 + 5.5 * dx, 10 + 5.5 * dy, 10 + 8.5 * dx, 10 + 8.5 * dy)
-    elif kind == "cc_extent":
-        line(10, 3, 10, 17)
-        line(6, 3, 14, 3)
-        line(6, 17, 14, 17)
+    dotted = QPen(pen)
+    dotted.setStyle(Qt.DotLine)
+    for prim in kind_spec(kind).icon:
+        p.setPen(dotted if isinstance(prim, IconPolyline) and prim.dotted else pen)
+        p.setBrush(Qt.NoBrush)
+        if isinstance(prim, IconPolyline):
+            pts = [QPointF(x, y) for x, y in prim.points]
+            if prim.closed:
+                p.drawPolygon(pts)
+            else:
+                p.drawPolyline(pts)
+            if prim.vertex_dots:
+                p.setBrush(ICON_COLOR)
+                for q in pts:
+                    p.drawEllipse(q, 1.1, 1.1)
+        elif isinstance(prim, IconEllipse):
+            p.drawEllipse(QPointF(prim.cx, prim.cy), prim.rx, prim.ry)
+        elif isinstance(prim, IconArc):
+            p.drawArc(QRectF(prim.x, prim.y, prim.width, prim.height), round(prim.start_deg * 16),
+                      round(prim.span_deg * 16))
+        elif isinstance(prim, IconCurve):
+            path = QPainterPath(QPointF(*prim.start))
+            for c1, c2, end in prim.segments:
+                path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*end))
+            p.drawPath(path)
     p.end()
     return QIcon(pix)
 
 
+_GESTURE_TOOLS: dict[str, type[MeasurementTool]] = {"points": MeasurementTool, "polygon": PolygonTool,
+                                                   "freehand": FreehandTool}
+
+
+def tool_for(spec: MeasurementKind, session: MeasureSession) -> MeasurementTool:
+    """The tool that draws ``spec``'s kind (by its gesture), with its icon."""
+    tool = _GESTURE_TOOLS[spec.gesture](session, spec)
+    tool.icon = tool_icon(spec.key)
+    return tool
+
+
 def measurement_tools(session: MeasureSession) -> list[MeasurementTool]:
-    """The nine measurement tools, in toolbar order (each with its icon)."""
-    tools: list[MeasurementTool] = [
-        LengthTool(session), BidirectionalTool(session), EllipseRoiTool(session), PolygonRoiTool(session),
-        FreehandRoiTool(session), AngleTool(session), CobbAngleTool(session), ProbeTool(session),
-        CcExtentTool(session)]
-    for t in tools:
-        t.icon = tool_icon(t.kind)
-    return tools
+    """One tool per registered measurement kind, in toolbar order (each with its icon)."""
+    return [tool_for(spec, session) for spec in registered_kinds()]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -856,7 +786,7 @@ class MeasurementEditor(QObject):
     def _with_points(self, m: Measurement, points: Sequence[np.ndarray], view: SliceView) -> Measurement:
         new = m.model_copy(update={"points": [tuple(float(c) for c in p) for p in points]})
         vol = view.volume()
-        if (m.kind in ROI_KINDS or m.kind == "probe") and vol is not None:
+        if kind_spec(m.kind).voxel_stats != "none" and vol is not None:
             with contextlib.suppress(ValueError):  # an oblique plane: keep the old statistics
                 new = new.model_copy(update={"stats": compute_stats(new, vol)})
         return new
@@ -1024,18 +954,13 @@ class MeasurementEditor(QObject):
 
 
 __all__ = [
-    "AngleTool",
-    "BidirectionalTool",
-    "CcExtentTool",
-    "CobbAngleTool",
-    "EllipseRoiTool",
-    "FreehandRoiTool",
+    "FreehandTool",
     "LabelEditor",
-    "LengthTool",
     "MeasureSession",
     "MeasurementEditor",
     "MeasurementTool",
-    "PolygonRoiTool",
-    "ProbeTool",
+    "PolygonTool",
     "measurement_tools",
+    "tool_for",
+    "tool_icon",
 ]

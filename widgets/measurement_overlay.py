@@ -28,9 +28,9 @@ import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPolygonF
 
-from imaging import measure
 from imaging.case.model import Measurement
-from imaging.measure_edit import handle_points, label_lines, shown_on_plane
+from imaging.measure_edit import label_lines, shown_on_plane
+from imaging.measurement_kinds import kind_spec
 from widgets.overlays import Overlay, OverlayContext, overlay_font, text_block
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,9 +53,6 @@ HANDLE_PICK_PX = 8.0  # a press this close to a handle grabs it
 LINE_PICK_PX = 6.0  # ... this close to a line or outline grabs the measurement
 LABEL_GAP_PX = 12.0
 LABEL_MAX_WIDTH = 280.0
-ELLIPSE_SAMPLES = 96
-#: kinds whose handles are drawn only when hovered or selected (many handles, or handles on the outline)
-QUIET_HANDLES = frozenset({"ellipse_roi", "polygon_roi"})
 
 
 @dataclass
@@ -109,10 +106,6 @@ def _widget_points(ctx: OverlayContext, points_lps: Sequence[Sequence[float]] | 
     return [ctx.to_widget(p[:2]) for p in xyd]
 
 
-def _mid(a: QPointF, b: QPointF) -> QPointF:
-    return QPointF((a.x() + b.x()) / 2, (a.y() + b.y()) / 2)
-
-
 def _ticks(a: QPointF, b: QPointF, half: float = 6.0) -> list[Stroke]:
     """Short strokes across the ends of segment a-b (a caliper: the CC extent)."""
     dx, dy = b.x() - a.x(), b.y() - a.y()
@@ -125,54 +118,28 @@ def _ticks(a: QPointF, b: QPointF, half: float = 6.0) -> list[Stroke]:
 
 def build_shape(measurement_id: str, kind: str, points_lps: Sequence[Sequence[float]], ctx: OverlayContext,
                 complete: bool = True) -> Shape:
-    """Lines, outlines and handles of a measurement (or of an incomplete drawing) on a view."""
-    pts = [np.asarray(p, dtype=np.float64) for p in points_lps]
-    w = _widget_points(ctx, pts)
+    """Lines, outlines and handles of a measurement (or of an incomplete drawing) on a view: its kind's
+    Qt-free drawing (:meth:`~imaging.measurement_kinds.MeasurementKind.drawing`, LPS) projected on the view."""
     shape = Shape(measurement_id, kind)
-    if not w:
+    if not len(points_lps):
         return shape
-    if kind == "ellipse_roi" and complete and len(pts) == 3:
-        try:
-            outline = measure.ellipse_outline(*pts, n=ELLIPSE_SAMPLES)
-        except ValueError:
-            return shape
-        shape.strokes.append(Stroke(_widget_points(ctx, outline), closed=True))
-        shape.handles = _widget_points(ctx, handle_points(kind, pts))
-        return shape
-    if kind in ("polygon_roi", "freehand_roi"):
-        shape.strokes.append(Stroke(w, closed=complete))
-        if not complete and len(w) >= 3:
-            shape.strokes.append(Stroke([w[-1], w[0]], dashed=True))
-        shape.handles = [] if kind == "freehand_roi" else list(w)
-        return shape
-    if kind == "probe":
-        shape.marker = w[0]
-        shape.handles = [w[0]]
-        return shape
-    if kind == "bidirectional":
-        shape.strokes.append(Stroke(w[:2]))
-        if len(w) >= 4:
-            shape.strokes.append(Stroke(w[2:4]))
-    elif kind == "cobb":
-        shape.strokes.append(Stroke(w[:2]))
-        if len(w) >= 3:
-            shape.strokes.append(Stroke(w[2:4]))
-        if len(w) >= 4:
-            shape.strokes.append(Stroke([_mid(w[0], w[1]), _mid(w[2], w[3])], dashed=True))
-    elif kind == "cc_extent":
-        shape.strokes.append(Stroke(w[:2]))
-        if len(w) >= 2:
-            shape.strokes.extend(_ticks(w[0], w[1]))
-    else:  # length, angle (a polyline through the points)
-        shape.strokes.append(Stroke(w))
-    shape.handles = list(w)
+    drawing = kind_spec(kind).drawing(points_lps, complete)
+    for st in drawing.strokes:
+        w = _widget_points(ctx, st.points)
+        shape.strokes.append(Stroke(w, closed=st.closed, dashed=st.dashed))
+        if st.end_ticks and len(w) >= 2:
+            shape.strokes.extend(_ticks(w[0], w[-1]))
+    shape.handles = _widget_points(ctx, np.array(drawing.handles)) if drawing.handles else []
+    if drawing.marker is not None:
+        shape.marker = _widget_points(ctx, drawing.marker)[0]
     return shape
 
 
 def _label_anchor(shape: Shape) -> QRectF:
-    """Where a label attaches: beside the right-most handle of lines and angles (as OHIF: the label never
-    crosses its own line), beside the marker of a probe, beside the outline of an ROI."""
-    if shape.kind in ("ellipse_roi", "polygon_roi", "freehand_roi") or not shape.handles:
+    """Where a label attaches (the kind's ``label_anchor``): beside the right-most handle of lines and angles
+    (as OHIF: the label never crosses its own line), beside the marker of a probe, beside the outline of an
+    ROI."""
+    if kind_spec(shape.kind).label_anchor == "outline" or not shape.handles:
         return shape.bounds()
     if shape.marker is not None:
         m = shape.marker
@@ -230,7 +197,7 @@ def paint_shape(painter: QPainter, shape: Shape, color: QColor, emphasis: bool, 
             painter.drawLine(QPointF(m.x() + 5, m.y()), QPointF(m.x() + 9, m.y()))
             painter.drawLine(QPointF(m.x(), m.y() - 9), QPointF(m.x(), m.y() - 5))
             painter.drawLine(QPointF(m.x(), m.y() + 5), QPointF(m.x(), m.y() + 9))
-    if show_handles and shape.kind != "probe":
+    if show_handles and kind_spec(shape.kind).handle_display != "never":
         radius = 4.0 if emphasis else 3.0
         painter.setPen(QPen(OUTLINE_COLOR, 1.2))
         painter.setBrush(QBrush(color) if emphasis else QBrush(QColor(0, 0, 0, 120)))
@@ -493,7 +460,7 @@ class MeasurementOverlay(Overlay):
             is_hover = hover is not None and hover[1] == s.id
             color = SELECTED_COLOR if is_selected else HOVER_COLOR if is_hover else MEASURE_COLOR
             emphasis = is_selected or is_hover
-            show_handles = emphasis or s.kind not in QUIET_HANDLES
+            show_handles = emphasis or kind_spec(s.kind).handle_display != "on_focus"
             paint_shape(painter, s, color, emphasis, show_handles)
             if is_hover and hover[2] is not None and hover[2] < len(s.handles):
                 painter.setRenderHint(QPainter.Antialiasing, True)
@@ -543,7 +510,7 @@ def paint_draft(painter: QPainter, ctx: OverlayContext, kind: str, points_lps: S
     """Draw a measurement being drawn (amber, dashed closing edge for an open outline) with its live
     values beside it."""
     shape = build_shape("", kind, points_lps, ctx, complete=complete)
-    paint_shape(painter, shape, DRAFT_COLOR, True, kind != "freehand_roi")
+    paint_shape(painter, shape, DRAFT_COLOR, True, True)
     if label and (shape.strokes or shape.marker is not None):
         font = overlay_font()
         dev = painter.device()

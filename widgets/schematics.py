@@ -21,7 +21,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from imaging.spine import bilsky_schematic
+from imaging.spine import BILSKY_GRADES, bilsky_schematic
 
 __all__ = [
     "LEGEND_ITEMS",
@@ -67,7 +67,7 @@ def _extent() -> tuple[float, float, float, float]:
     margin of bone around them, the same for all grades so they share one scale and position. The outer
     parts of the vertebral body and the posterior arch are cropped: at small sizes the canal is what
     tells the grades apart."""
-    pts = np.concatenate([p for g in ("0", "1a", "1b", "1c", "2", "3") for role, p in _shapes(g)
+    pts = np.concatenate([p for g in BILSKY_GRADES for role, p in _shapes(g)
                           if role in _FOCUS_ROLES])
     x0, y0 = pts.min(axis=0) - _FOCUS_PAD
     x1, y1 = pts.max(axis=0) + _FOCUS_PAD

@@ -14,8 +14,6 @@ from imaging.case.analysis import (
     measurement_from_drawing,
 )
 from imaging.case.model import (
-    BILSKY_GRADES,
-    MEASUREMENT_KINDS,
     SCHEMA_VERSION,
     SECTORS,
     AuditEntry,
@@ -42,6 +40,8 @@ from imaging.case.model import (
     new_id,
     utc_now,
 )
+
+from imaging.spine.bilsky import BILSKY_GRADES  # isort: skip - re-exported with the model's names
 from imaging.case.store import (
     AutosavePolicy,
     CaseDocument,
@@ -61,7 +61,7 @@ from imaging.case.store import (
 )
 
 __all__ = [
-    "BILSKY_GRADES", "MEASUREMENT_KINDS", "SCHEMA_VERSION", "SECTORS",
+    "BILSKY_GRADES", "SCHEMA_VERSION", "SECTORS",
     "AuditEntry", "AutosavePolicy", "BilskyAssessment", "Case", "CaseDocument", "CaseFileCorrupt",
     "CaseFileError", "CaseFileInvalid", "CaseFileNewerVersion", "CaseLock", "CaseLocked", "CaseReadOnly",
     "Contour", "Finding", "LesionDimensions", "LevelInvolvement", "Measurement", "MeasurementPlane", "Patient",

@@ -18,7 +18,6 @@ import numpy as np
 
 from imaging import measure
 from imaging.case.model import (
-    ROI_KINDS,
     Case,
     Finding,
     Measurement,
@@ -27,6 +26,7 @@ from imaging.case.model import (
     VertebralLabel,
 )
 from imaging.geometry import PlaneGeometry
+from imaging.measurement_kinds import kind_spec
 from imaging.spine.levels import LevelRange, level_index
 from imaging.volume import Volume
 
@@ -132,7 +132,8 @@ def auto_fill_levels(case: Case, finding_id: str, who: str = "") -> Finding | No
     new_from, new_to = (rng.start, rng.end) if rng is not None else (None, None)
     if (f.level_from, f.level_to) == (new_from, new_to):
         return None
-    return case.update(finding_id, level_from=new_from, level_to=new_to, who=who)  # type: ignore[return-value]
+    old = case.update(finding_id, level_from=new_from, level_to=new_to, who=who)
+    return old if isinstance(old, Finding) else None  # always a Finding: finding_id names one
 
 
 @dataclass(frozen=True)
@@ -186,10 +187,11 @@ def lesion_dimensions(case: Case, finding_id: str, measurements: Sequence[Measur
     axial = [m for m in bis if m.plane.orientation == "axial"] or bis
 
     def long_len(m: Measurement) -> float:
-        return measure.bidirectional(*m.points).long_length
+        p = m.points
+        return measure.bidirectional(p[0], p[1], p[2], p[3]).long_length
 
     bi = max(axial, key=long_len)
-    b = measure.bidirectional(*bi.points)
+    b = measure.bidirectional(bi.points[0], bi.points[1], bi.points[2], bi.points[3])
     long_dir = b.long_axis[1] - b.long_axis[0]
     long_is_ap = abs(long_dir[1]) >= abs(long_dir[0])
     ap, lr = (b.long_length, b.short_length) if long_is_ap else (b.short_length, b.long_length)
@@ -214,12 +216,13 @@ def escc_group_of(grade: str | None, grade_1c_as: str = "high") -> str:
         return ""
     from imaging.spine.bilsky import escc_group
 
-    return str(escc_group(grade, grade_1c_as))  # type: ignore[arg-type]
+    return str(escc_group(grade, grade_1c_as))
 
 
 def compute_stats(m: Measurement, volume: Volume) -> RoiStatsCache | None:
     """The voxel statistics of an ROI (or the probed voxel's value) from the series' voxels, to store in
-    ``Measurement.stats`` (with the time computed). None for kinds without statistics.
+    ``Measurement.stats`` (with the time computed). None for kinds without statistics (the kind's spec says:
+    ``voxel_stats`` "region" or "point").
 
     The ROI's plane is cut from ``volume`` with :func:`imaging.display.plane_spec` (its axial, sagittal or
     coronal plane nearest the ROI's centre — the plane it was drawn on) and the mask follows
@@ -228,20 +231,21 @@ def compute_stats(m: Measurement, volume: Volume) -> RoiStatsCache | None:
     """
     from imaging.display import plane_spec
 
-    if m.kind == "probe":
+    kind = kind_spec(m.kind)
+    if kind.voxel_stats == "point":
         value = measure.probe(volume, m.points[0])
         return RoiStatsCache(mean=value, sd=0.0 if value is not None else None, min=value, max=value,
                              count=0 if value is None else 1, unit=measure.value_unit(volume))
-    if m.kind not in ROI_KINDS:
+    if kind.voxel_stats != "region":
         return None
     if m.plane.orientation == "oblique":
         raise ValueError("ROI statistics on an oblique plane are not supported yet")
-    spec = plane_spec(volume, m.plane.orientation)
+    plane = plane_spec(volume, m.plane.orientation)
     pts = np.asarray(m.points, dtype=np.float64)
-    k = spec.nearest_slice(pts.mean(axis=0))
-    pixels = spec.extract(volume.array, k)
-    kind = "ellipse" if m.kind == "ellipse_roi" else "polygon"
-    res = measure.measure_roi(pixels, spec.geometry(k), kind, pts, measure.value_unit(volume),
+    k = plane.nearest_slice(pts.mean(axis=0))
+    pixels = plane.extract(volume.array, k)
+    mask_points = pts if kind.region_shape == "ellipse" else kind.outline(pts)
+    res = measure.measure_roi(pixels, plane.geometry(k), kind.region_shape, mask_points, measure.value_unit(volume),
                               m.pixel_spacing_known)
     return RoiStatsCache.from_stats(res.stats)
 
@@ -265,10 +269,10 @@ def measurement_from_drawing(kind: str, points_lps: Sequence[Sequence[float]], v
     sop = volume.sop_instance_uid(slice_index) if acquired and slice_index is not None else None
     frames = volume.metadata.frame_numbers
     frame = frames[slice_index] if sop and slice_index is not None and slice_index < len(frames) else None
-    m = Measurement(kind=kind, points=[tuple(float(c) for c in p) for p in points_lps], plane=plane,  # type: ignore[arg-type,misc]
+    m = Measurement(kind=kind, points=[tuple(float(c) for c in p) for p in points_lps], plane=plane,
                     series_instance_uid=volume.metadata.series_instance_uid or None, sop_instance_uid=sop or None,
                     frame_number=frame, slice_index=slice_index, label=label, reader=reader, finding_id=finding_id,
                     pixel_spacing_known=volume.pixel_spacing_known)
-    if with_stats and (m.kind in ROI_KINDS or m.kind == "probe") and m.plane.orientation != "oblique":
+    if with_stats and kind_spec(m.kind).voxel_stats != "none" and m.plane.orientation != "oblique":
         m = m.model_copy(update={"stats": compute_stats(m, volume)})
     return m

@@ -114,14 +114,14 @@ def _key_images(case: Case, volumes: Mapping[str, Volume], numbers: dict[str, in
         k = spec.nearest_slice(centre)
         groups.setdefault((m.series_instance_uid or "", orientation, k), []).append(m)
     images: list[tuple[KeyImage, str]] = []
-    for (uid, orientation, _k), ms in list(groups.items())[:MAX_KEY_IMAGES]:
+    for (uid, group_orientation, _k), ms in list(groups.items())[:MAX_KEY_IMAGES]:
         vol = volumes[uid]
         overlays = [measurement_overlay(m.kind, m.points, PALETTE[(numbers[m.id] - 1) % len(PALETTE)],
                                         str(numbers[m.id])) for m in ms]
         hint = np.mean(np.asarray(ms[0].points, dtype=np.float64), axis=0)
-        img = render_key_image(vol, orientation, hint, overlays)
+        img = render_key_image(vol, group_orientation, hint, overlays)
         ref = case.series_ref(uid)
-        caption = (f"{_e(ref.description if ref else uid)} — {orientation} plane {img.slice_index + 1}: "
+        caption = (f"{_e(ref.description if ref else uid)} — {group_orientation} plane {img.slice_index + 1}: "
                    + ", ".join(f"#{numbers[m.id]} {_e(m.label or m.kind)}" for m in ms))
         images.append((img, caption))
     if len(groups) > MAX_KEY_IMAGES:

@@ -137,7 +137,7 @@ def with_involvement(involvement: Sequence[LevelInvolvement], level: str, sector
     level = normalize_level(level)
     if sector not in SECTORS:
         raise ValueError(f"unknown involvement sector {sector!r}: expected one of {', '.join(SECTORS)}")
-    by_level = {inv.level: set(inv.sectors) for inv in involvement}
+    by_level: dict[str, set[str]] = {inv.level: set(inv.sectors) for inv in involvement}
     sectors = by_level.setdefault(level, set())
     if on:
         sectors.add(sector)
@@ -289,7 +289,7 @@ def escc_group_text(grade: str | None, grade_1c_as: str = "high") -> str:
     """``"High-grade ESCC"`` / ``"Low-grade ESCC"`` (NOMS) for a grade, "" for none."""
     if grade is None:
         return ""
-    return f"{escc_group(grade, grade_1c_as).capitalize()}-grade ESCC"  # type: ignore[arg-type]
+    return f"{escc_group(grade, grade_1c_as).capitalize()}-grade ESCC"
 
 
 # -- SINS ------------------------------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeAlias, TypeVar, get_args
 
 import numpy as np
 from pydantic import (
@@ -39,6 +40,9 @@ from pydantic import (
 from imaging import measure
 from imaging.followup.timepoint_types import TimePointType
 from imaging.geometry import PlaneGeometry
+from imaging.measurement_kinds import MeasurementKind, kind_spec, registered_kinds
+from imaging.scores import score_spec
+from imaging.spine.bilsky import BILSKY_GRADES, BilskyGrade  # noqa: F401 - BILSKY_GRADES re-exported
 from imaging.spine.levels import LevelRange, level_index, normalize_level
 from imaging.spine.sins import (
     SinsAlignment,
@@ -51,7 +55,7 @@ from imaging.spine.sins import (
     compute_sins,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION: Final = 3
 """The schema version this code writes. See :mod:`imaging.case.migrations` for the history."""
 
 
@@ -87,47 +91,64 @@ Level = Annotated[str, AfterValidator(normalize_level)]
 Point3 = tuple[FiniteFloat, FiniteFloat, FiniteFloat]
 UnitVector = Annotated[Point3, AfterValidator(_unit_vector)]
 
-BilskyGrade = Literal["0", "1a", "1b", "1c", "2", "3"]
-BILSKY_GRADES: tuple[str, ...] = ("0", "1a", "1b", "1c", "2", "3")
 
-MeasurementKind = Literal["length", "bidirectional", "ellipse_roi", "polygon_roi", "freehand_roi", "angle",
-                          "cobb", "probe", "cc_extent"]
-MEASUREMENT_KINDS: tuple[str, ...] = MeasurementKind.__args__  # type: ignore[attr-defined]
-ROI_KINDS = frozenset({"ellipse_roi", "polygon_roi", "freehand_roi"})
+
+
+def _registered_kind(key: str) -> str:
+    kind_spec(key)  # ValueError naming the known kinds
+    return key
+
+
+# A measurement kind is the key of a spec registered in imaging.measurement_kinds (built in: length,
+# bidirectional, ellipse_roi, polygon_roi, freehand_roi, angle, cobb, probe, cc_extent); a new kind registers
+# its own spec, so the schema need not change.
+MeasurementKindKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"),
+                               AfterValidator(_registered_kind)]
+
+
+class _RegionKinds(AbstractSet[str]):
+    """The keys of the registered region (ROI) kinds, read live from the registry. Prefer
+    ``kind_spec(key).has_area``; kept for code that still tests membership."""
+
+    def _keys(self) -> frozenset[str]:
+        return frozenset(k.key for k in registered_kinds() if k.has_area)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+
+ROI_KINDS: AbstractSet[str] = _RegionKinds()
 PlaneOrientation = Literal["axial", "sagittal", "coronal", "oblique"]
 Sector = Literal["vertebral_body", "left_pedicle", "right_pedicle", "lamina", "spinous_process",
                  "transverse_process", "epidural", "paraspinal", "psoas"]
-SECTORS: tuple[str, ...] = Sector.__args__  # type: ignore[attr-defined]
+SECTORS: tuple[str, ...] = get_args(Sector)
 LesionType = Literal["lytic", "blastic", "mixed", "lipomatous", "marrow_replacing"]
 ContourKind = Literal["canal", "sac", "cord", "tumour"]
 LabelSource = Literal["manual", "detected"]
 Sex = Literal["F", "M", "O"]
 
-# SINS answers are stored as the member names of imaging.spine.sins's enums ("LYTIC", "MECHANICAL").
-SinsPainChoice = Literal[tuple(m.name for m in SinsPain)]  # type: ignore[valid-type]
-SinsBoneLesionChoice = Literal[tuple(m.name for m in SinsBoneLesion)]  # type: ignore[valid-type]
-SinsAlignmentChoice = Literal[tuple(m.name for m in SinsAlignment)]  # type: ignore[valid-type]
-SinsCollapseChoice = Literal[tuple(m.name for m in SinsCollapse)]  # type: ignore[valid-type]
-SinsPosterolateralChoice = Literal[tuple(m.name for m in SinsPosterolateral)]  # type: ignore[valid-type]
-SinsLocationChoice = Literal[tuple(m.name for m in SinsLocation)]  # type: ignore[valid-type]
-
-# Points each measurement kind needs: exact count, or (minimum, None).
-POINT_COUNTS: dict[str, tuple[int, int | None]] = {
-    "length": (2, 2), "bidirectional": (4, 4), "ellipse_roi": (3, 3), "polygon_roi": (3, None),
-    "freehand_roi": (3, None), "angle": (3, 3), "cobb": (4, 4), "probe": (1, 1), "cc_extent": (2, 2),
-}
-POINT_MEANING: dict[str, str] = {
-    "length": "[start, end]",
-    "bidirectional": "[long axis start, long axis end, short axis start, short axis end]",
-    "ellipse_roi": "[centre, end of semi-axis 1, end of semi-axis 2]",
-    "polygon_roi": "the outline's vertices (closing edge implied)",
-    "freehand_roi": "the outline's vertices (closing edge implied)",
-    "angle": "[arm 1 end, vertex, arm 2 end]",
-    "cobb": "[line 1 start, line 1 end, line 2 start, line 2 end]",
-    "probe": "[point]",
-    "cc_extent": "[superior or inferior end, other end]",
-}
-
+# SINS answers are stored as the member names of imaging.spine.sins's enums ("LYTIC", "MECHANICAL"): Literals
+# built from the enums (one place for the answers); a type checker sees plain strings.
+if TYPE_CHECKING:
+    SinsPainChoice: TypeAlias = str
+    SinsBoneLesionChoice: TypeAlias = str
+    SinsAlignmentChoice: TypeAlias = str
+    SinsCollapseChoice: TypeAlias = str
+    SinsPosterolateralChoice: TypeAlias = str
+    SinsLocationChoice: TypeAlias = str
+else:
+    SinsPainChoice = Literal[tuple(m.name for m in SinsPain)]
+    SinsBoneLesionChoice = Literal[tuple(m.name for m in SinsBoneLesion)]
+    SinsAlignmentChoice = Literal[tuple(m.name for m in SinsAlignment)]
+    SinsCollapseChoice = Literal[tuple(m.name for m in SinsCollapse)]
+    SinsPosterolateralChoice = Literal[tuple(m.name for m in SinsPosterolateral)]
+    SinsLocationChoice = Literal[tuple(m.name for m in SinsLocation)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=False)
@@ -280,10 +301,12 @@ class RoiStatsCache(_Model):
 
 
 class Measurement(_Identified):
-    """One measurement drawn by a reader. ``points`` are LPS mm (see ``POINT_MEANING`` for their order
-    per kind); values come from :meth:`values`."""
+    """One measurement drawn by a reader. ``kind`` names a registered kind (:mod:`imaging.measurement_kinds`,
+    whose spec says what the ``points`` (LPS mm) mean and in which order); values come from :meth:`values`."""
 
-    kind: MeasurementKind
+    kind: MeasurementKindKey = Field(description=(
+        "A registered measurement kind (imaging.measurement_kinds); built in: length, bidirectional, "
+        "ellipse_roi, polygon_roi, freehand_roi, angle, cobb, probe, cc_extent."))
     points: list[Point3]
     plane: MeasurementPlane
     series_instance_uid: UID | None = None
@@ -301,46 +324,22 @@ class Measurement(_Identified):
 
     @model_validator(mode="after")
     def _check_points(self) -> Measurement:
-        lo, hi = POINT_COUNTS[self.kind]
-        n = len(self.points)
-        if n < lo or (hi is not None and n > hi):
-            want = f"{lo}" if hi == lo else f"at least {lo}"
-            raise ValueError(f"a {self.kind} measurement needs {want} points {POINT_MEANING[self.kind]}, got {n}")
-        if self.stats is not None and self.kind not in ROI_KINDS and self.kind != "probe":
+        spec = kind_spec(self.kind)
+        spec.check_points(self.points)  # count and shape (an ellipse's axes), with the kind's wording
+        if self.stats is not None and spec.voxel_stats == "none":
             raise ValueError(f"a {self.kind} measurement has no voxel statistics")
-        if self.kind == "ellipse_roi":
-            measure.ellipse_area(*self.points)  # raises for degenerate axes
         return self
 
+    @property
+    def spec(self) -> MeasurementKind:
+        """The kind's spec (:func:`imaging.measurement_kinds.kind_spec`)."""
+        return kind_spec(self.kind)
+
     def values(self) -> list[measure.MeasuredValue]:
-        """The measurement's values, recomputed from the points at full precision (lengths in mm, or px
-        when the series has no pixel spacing; angles in degrees; ROI statistics from the cache)."""
-        known = self.pixel_spacing_known
-        p = [np.asarray(q, dtype=np.float64) for q in self.points]
-        mv = measure.MeasuredValue
-        k = self.kind
-        if k == "length":
-            return [measure.segment_length(p[0], p[1], known)]
-        if k == "cc_extent":
-            return [mv("cc_extent", measure.craniocaudal_extent(p[0], p[1]), measure.length_unit(known)),
-                    measure.segment_length(p[0], p[1], known)]
-        if k == "bidirectional":
-            return measure.bidirectional(p[0], p[1], p[2], p[3], known).values()
-        if k == "angle":
-            return [mv("angle", measure.angle(p[0], p[1], p[2]), measure.DEG)]
-        if k == "cobb":
-            return [mv("cobb_angle", measure.cobb_angle(p[0], p[1], p[2], p[3], normal=self.plane.normal),
-                       measure.DEG)]
-        if k == "probe":
-            if self.stats is None or self.stats.mean is None:
-                return []
-            return [mv("value", self.stats.mean, self.stats.unit)]
-        area = (measure.ellipse_area(p[0], p[1], p[2]) if k == "ellipse_roi" else measure.polygon_area(p))
-        out = [mv("area", area, measure.area_unit(known))]
-        if self.stats is not None:
-            s = self.stats
-            out.extend(measure.RoiStats(s.mean, s.sd, s.min, s.max, s.count, s.unit).values())
-        return out
+        """The measurement's values, recomputed from the points at full precision by the kind's spec
+        (lengths in mm, or px when the series has no pixel spacing; angles in degrees; ROI statistics from
+        the cache)."""
+        return kind_spec(self.kind).values(self)
 
     def value(self, name: str) -> measure.MeasuredValue | None:
         """The value called ``name`` (e.g. "long_axis"), or None."""
@@ -348,9 +347,7 @@ class Measurement(_Identified):
 
     def outline_lps(self) -> np.ndarray:
         """The ROI outline in LPS (ellipse sampled at 64 points), shape (N, 3)."""
-        if self.kind == "ellipse_roi":
-            return measure.ellipse_outline(*self.points)
-        return np.asarray(self.points, dtype=np.float64)
+        return kind_spec(self.kind).outline(self.points)
 
 
 class LevelInvolvement(_Model):
@@ -409,21 +406,63 @@ class SinsAssessment(_Model):
     """SINS answers (member names of :mod:`imaging.spine.sins`'s enums); the location comes from the
     finding's levels unless ``location_override`` is set. Totals are computed, never stored."""
 
-    pain: SinsPainChoice | None = None  # type: ignore[valid-type]
-    bone_lesion: SinsBoneLesionChoice | None = None  # type: ignore[valid-type]
-    alignment: SinsAlignmentChoice | None = None  # type: ignore[valid-type]
-    collapse: SinsCollapseChoice | None = None  # type: ignore[valid-type]
-    posterolateral: SinsPosterolateralChoice | None = None  # type: ignore[valid-type]
-    location_override: SinsLocationChoice | None = None  # type: ignore[valid-type]
+    pain: SinsPainChoice | None = None
+    bone_lesion: SinsBoneLesionChoice | None = None
+    alignment: SinsAlignmentChoice | None = None
+    collapse: SinsCollapseChoice | None = None
+    posterolateral: SinsPosterolateralChoice | None = None
+    location_override: SinsLocationChoice | None = None
 
     def score(self, levels: LevelRange | None) -> SinsScore | None:
         """The computed score, or None while a component (or the location) is missing."""
-        parts = (self.pain, self.bone_lesion, self.alignment, self.collapse, self.posterolateral)
-        if any(p is None for p in parts) or (levels is None and self.location_override is None):
+        pain, bone, alignment, collapse, posterolateral = (self.pain, self.bone_lesion, self.alignment,
+                                                           self.collapse, self.posterolateral)
+        if (pain is None or bone is None or alignment is None or collapse is None or posterolateral is None
+                or (levels is None and self.location_override is None)):
             return None
-        return compute_sins(pain=self.pain, bone_lesion=self.bone_lesion, alignment=self.alignment,
-                            collapse=self.collapse, posterolateral=self.posterolateral, levels=levels,
-                            location=self.location_override)
+        return compute_sins(pain=pain, bone_lesion=bone, alignment=alignment, collapse=collapse,
+                            posterolateral=posterolateral, levels=levels, location=self.location_override)
+
+
+def _registered_score(key: str) -> str:
+    score_spec(key)  # ValueError naming the known scores
+    return key
+
+
+ScoreKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"), AfterValidator(_registered_score)]
+
+
+class Assessment(_Model):
+    """The answers to a registered score (:mod:`imaging.scores`) that has no field of its own: in
+    ``Finding.assessments`` for a finding score, in ``Case.assessments`` for a case-level score (such as
+    Tokuhashi's). ``answers`` are validated by the score's answers model and stored as its JSON; results are
+    computed, never stored."""
+
+    score: ScoreKey = Field(description="A registered score (imaging.scores).")
+    answers: dict[str, Any] = Field(default_factory=dict)
+    reader: str = ""
+    assessed_utc: UtcDateTime | None = None
+
+    @model_validator(mode="after")
+    def _valid_answers(self) -> Assessment:
+        spec = score_spec(self.score)
+        if spec.stored_in is not None:
+            raise ValueError(f"{spec.name} answers are kept in the {spec.stored_in!r} field, not as an assessment")
+        answers = spec.answers_model.model_validate(self.answers).model_dump(mode="json")
+        if answers != self.answers:
+            object.__setattr__(self, "answers", answers)
+        return self
+
+
+def _check_assessments(entries: list[Assessment], scope: str, owner: str) -> None:
+    seen: set[str] = set()
+    for a in entries:
+        spec = score_spec(a.score)
+        if spec.scope != scope:
+            raise ValueError(f"{spec.name} is a {spec.scope}-level score; it cannot be recorded on a {owner}")
+        if a.score in seen:
+            raise ValueError(f"{owner} has two {spec.name} assessments")
+        seen.add(a.score)
 
 
 class Contour(_Identified):
@@ -467,8 +506,9 @@ class TimepointInfo(_Model):
 
 
 class FindingTimepoint(_Identified):
-    """A finding (one lesion) at one more study date: its status, levels, involvement, Bilsky grade and SINS
-    there. ``status`` "absent": the reader looked and the lesion is gone (RECIST counts it 0 mm)."""
+    """A finding (one lesion) at one more study date: its status, levels, involvement, Bilsky grade, SINS and
+    registered finding scores (``assessments``, :mod:`imaging.scores`) there. ``status`` "absent": the reader
+    looked and the lesion is gone (RECIST counts it 0 mm)."""
 
     study_date: date
     label: str = ""
@@ -480,6 +520,8 @@ class FindingTimepoint(_Identified):
     involvement: list[LevelInvolvement] = Field(default_factory=list)
     bilsky: BilskyAssessment = Field(default_factory=BilskyAssessment)
     sins: SinsAssessment = Field(default_factory=SinsAssessment)
+    assessments: list[Assessment] = Field(default_factory=list, description=(
+        "Answers to registered finding scores without a field of their own (imaging.scores), at this date."))
     notes: str = ""
     reader: str = ""
     created_utc: UtcDateTime = Field(default_factory=utc_now)
@@ -488,6 +530,7 @@ class FindingTimepoint(_Identified):
     @model_validator(mode="after")
     def _levels(self) -> FindingTimepoint:
         _order_levels(self)
+        _check_assessments(self.assessments, "finding", "finding timepoint")
         return self
 
     @property
@@ -518,6 +561,8 @@ class Finding(_Identified):
     bilsky: BilskyAssessment = Field(default_factory=BilskyAssessment)
     sins: SinsAssessment = Field(default_factory=SinsAssessment)
     contours: list[Contour] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=list, description=(
+        "Answers to registered finding scores without a field of their own (imaging.scores)."))
     notes: str = ""
     reader: str = ""
     created_utc: UtcDateTime = Field(default_factory=utc_now)
@@ -536,6 +581,7 @@ class Finding(_Identified):
     @model_validator(mode="after")
     def _levels(self) -> Finding:
         _order_levels(self)
+        _check_assessments(self.assessments, "finding", "finding")
         dates = [t.study_date for t in self.timepoints]
         if len(set(dates)) != len(dates):
             raise ValueError("the finding has two timepoints on the same study date")
@@ -580,7 +626,7 @@ class Case(_Model):
     """A case: patient, report data, referenced studies and series, labels, findings, measurements,
     readers and the audit trail. See the module docstring for the rules."""
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     case_id: str = Field(default_factory=new_id, min_length=1)
     created_utc: UtcDateTime = Field(default_factory=utc_now)
     updated_utc: UtcDateTime = Field(default_factory=utc_now)
@@ -592,6 +638,8 @@ class Case(_Model):
     findings: list[Finding] = Field(default_factory=list)
     measurements: list[Measurement] = Field(default_factory=list)
     readers: list[Reader] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=list, description=(
+        "Answers to registered case-level scores (imaging.scores), e.g. a prognostic score."))
     audit: list[AuditEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -612,6 +660,7 @@ class Case(_Model):
         names = [r.name for r in self.readers]
         if len(set(names)) != len(names):
             raise ValueError("readers lists a name more than once")
+        _check_assessments(self.assessments, "case", "case")
         self._check_grades_by_date()
         return self
 
@@ -743,26 +792,27 @@ class Case(_Model):
     def replace(self, new: T, *, who: str = "") -> T:
         """Put ``new`` in place of the object with the same id; returns the old object (the inverse is
         ``replace(old)``). A finding's ``updated_utc`` is set to now unless the caller changed it."""
-        old = self.get(new.id)
-        if type(old) is not type(new):
-            raise TypeError(f"object {new.id} is a {type(old).__name__}, not a {type(new).__name__}")
+        found = self.get(new.id)
+        if type(found) is not type(new) or not isinstance(found, type(new)):
+            raise TypeError(f"object {new.id} is a {type(found).__name__}, not a {type(new).__name__}")
+        old = found
         if isinstance(new, AuditEntry):
             raise ValueError("the audit trail is append-only")
         new = type(new).model_validate(new.model_dump())  # re-validate (model_copy does not)
         changed = changed_fields(old, new)
         if isinstance(new, Finding | FindingTimepoint) and "updated_utc" not in changed:
-            new = new.model_copy(update={"updated_utc": utc_now()})
+            new = new.model_copy(update={"updated_utc": utc_now()})  # type: ignore[assignment] # same type as new
         if type(new) in _FINDING_CHILDREN:
             parent, attr = self._child_parent(new)
             children = [new if c.id == new.id else c for c in getattr(parent, attr)]
             self._swap_finding(parent, parent.model_copy(update={attr: children, "updated_utc": utc_now()}))
         elif isinstance(new, Finding):
-            self._swap_finding(old, new)  # type: ignore[arg-type]
+            self._swap_finding(self.finding(new.id), new)
         else:
             attr = _collection_of(new)
             self._set_list(attr, [new if o.id == new.id else o for o in getattr(self, attr)])
         self._log(who, "update", new, f"{_describe(new)}: {', '.join(changed) or 'no change'}")
-        return old  # type: ignore[return-value]
+        return old
 
     def update(self, obj_id: str, *, who: str = "", **changes: Any) -> _Identified:
         """``replace`` with a copy of the object whose fields ``changes`` are set (validated); returns the
@@ -789,6 +839,31 @@ class Case(_Model):
         self.report = ReportData.model_validate(report.model_dump())
         self._log(who, "update", None, f"report: {', '.join(changed_fields(old, self.report)) or 'no change'}",
                   object_type="report")
+        return old
+
+    def assessment(self, score: str) -> Assessment | None:
+        """The case-level assessment of ``score``, or None when it was never answered."""
+        return next((a for a in self.assessments if a.score == score), None)
+
+    def set_assessment(self, score: str, new: Assessment | None, *, who: str = "") -> Assessment | None:
+        """Set (``new``) or clear (None) the answers of the case-level score ``score``; returns the old
+        assessment, so ``set_assessment(score, old)`` is the inverse. One method serves every case-level score
+        of the registry (:mod:`imaging.scores`)."""
+        spec = score_spec(score)
+        if new is not None:
+            new = Assessment.model_validate(new.model_dump())
+            if new.score != score:
+                raise ValueError(f"the assessment is a {new.score} one, not {score}")
+        old = self.assessment(score)
+        items = [a for a in self.assessments if a.score != score]
+        if new is not None:
+            index = next((i for i, a in enumerate(self.assessments) if a.score == score), len(items))
+            items.insert(index, new)
+        self._set_list("assessments", items)
+        summary = f"{spec.name}: " + ("cleared" if new is None else ", ".join(
+            k for k in dict.fromkeys([*new.answers, *(old.answers if old else {})])
+            if (old.answers if old else {}).get(k) != new.answers.get(k)) or "no change")
+        self._log(who, "update", None, summary, object_type="assessment")
         return old
 
     def log(self, who: str, action: str, summary: str, object_type: str = "", object_id: str | None = None

@@ -19,14 +19,14 @@ The run's record (counts per attribute class and action) holds no values.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, abc
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import UID_dictionary
+from pydicom.uid import UID_dictionary  # type: ignore[attr-defined]  # pydicom.uid imports it without re-exporting
 
 from imaging.deid.keys import UidMap
 from imaging.deid.table import DateOption, Profile, method_codes, resolve_action
@@ -391,7 +391,7 @@ def _values(elem: DataElement) -> list[object]:
     return [v]
 
 
-def _set_values(elem: DataElement, values: list[object]) -> None:
+def _set_values(elem: DataElement, values: abc.Sequence[object]) -> None:
     elem.value = values[0] if len(values) == 1 else values
 
 

@@ -290,19 +290,19 @@ def _run(src: Path, out: Path, stage: Path, key: DeidKey, profile: Profile, prog
         series_dirs.setdefault(f.series_uid, set()).add(f.rel.parent)
     loaded: list[tuple[Path, Case, str]] = []
     for p in cases:
-        rel = p.relative_to(src).as_posix()
+        case_rel = p.relative_to(src).as_posix()
         try:
             case = load_case(p)
         except (LoadError, OSError) as exc:
-            result.skipped.append((rel, f"the case file cannot be read: {exc}"))
+            result.skipped.append((case_rel, f"the case file cannot be read: {exc}"))
             continue
-        patients = set().union(*(series_patients.get(s.series_instance_uid, set()) for s in case.series)) \
-            if case.series else set()
-        if len(patients) > 1:
-            result.skipped.append((rel, f"its series belong to {len(patients)} patients (one case is one "
-                                        "patient): not copied"))
+        case_patients: set[str] = set().union(
+            *(series_patients.get(s.series_instance_uid, set()) for s in case.series)) if case.series else set()
+        if len(case_patients) > 1:
+            result.skipped.append((case_rel, f"its series belong to {len(case_patients)} patients (one case is "
+                                             "one patient): not copied"))
             continue
-        pkey = next(iter(patients)) if patients else (case.patient.id.strip() or f"case:{case.case_id}")
+        pkey = next(iter(case_patients)) if case_patients else (case.patient.id.strip() or f"case:{case.case_id}")
         ids = Identifiers(ids={case.patient.id.strip()} if case.patient.id.strip() else set(),
                           names={case.patient.name} if case.patient.name else set())
         known.merge(ids)

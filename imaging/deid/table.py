@@ -3,8 +3,8 @@ with the options SpineCase applies. Qt-free.
 
 Source of the Basic Profile column: the maintained ``dicom-anonymizer`` package (Kitware; BSD), whose
 ``dicomfields_2026c`` table is scraped from the current edition of DICOM PS3.15 Table E.1-1 (655 attributes,
-repeating groups 50xx and 60xx included). ``tests/test_deid.py::test_table_rows_match_ps3_15`` checks rows of it against the
-standard's text. The option columns are rules stated here, as the standard states them:
+repeating groups 50xx and 60xx included). ``tests/test_deid.py::test_table_rows_match_ps3_15`` checks rows of
+it against the standard's text. The option columns are rules stated here, as the standard states them:
 
 * Retain Longitudinal Temporal Information with Modified Dates (``C`` for every date and date-time of the
   table but the patient's birth date and time and the GPS time stamp); with Full Dates the same attributes

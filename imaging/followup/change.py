@@ -193,11 +193,12 @@ def lesion_changes(observations: Sequence[LesionObservation]) -> list[LesionTime
     for i, o in enumerate(obs):
         prev_i = next((j for j in range(i - 1, -1, -1) if ld[j] is not None), None)
         cur = ld[i]
+        prev_value = ld[prev_i] if prev_i is not None else None
         prev_date = obs[prev_i].study_date if prev_i is not None else None
         months_prev = months_between(prev_date, o.study_date) if prev_date is not None else None
-        vs_prev = cur - ld[prev_i] if cur is not None and prev_i is not None and ld[prev_i] is not None else None
-        rate = (growth_rate_mm_per_month(obs[prev_i].study_date, ld[prev_i], o.study_date, cur)  # type: ignore[arg-type]
-                if vs_prev is not None and prev_i is not None else None)
+        vs_prev = cur - prev_value if cur is not None and prev_value is not None else None
+        rate = (growth_rate_mm_per_month(prev_date, prev_value, o.study_date, cur)
+                if cur is not None and prev_value is not None and prev_date is not None else None)
         rate_b = (growth_rate_mm_per_month(obs[0].study_date, ld[0], o.study_date, cur)
                   if i > 0 and cur is not None and ld[0] is not None else None)
         size_change: SizeChange
@@ -207,17 +208,17 @@ def lesion_changes(observations: Sequence[LesionObservation]) -> list[LesionTime
             size_change = "not measured"
         elif i == 0:
             size_change = "baseline"
-        elif prev_i is None:
+        elif prev_value is None:
             size_change = "baseline"  # the first timepoint with a measurement
         else:
-            size_change = compare_sizes(ld[prev_i], cur)  # type: ignore[arg-type]
+            size_change = compare_sizes(prev_value, cur)
         out.append(LesionTimepointChange(
             observation=o, order=i + 1, is_baseline=i == 0,
             months_from_baseline=months_between(obs[0].study_date, o.study_date),
             longest_diameter=_change(ld, i), ap=_change(sizes["ap_mm"], i), lr=_change(sizes["lr_mm"], i),
             cc=_change(sizes["cc_mm"], i), volume=_change(sizes["volume_ml"], i),
             previous_date=prev_date, months_from_previous=months_prev, vs_previous_mm=vs_prev,
-            vs_previous_pct=_pct(vs_prev, ld[prev_i]) if prev_i is not None else None,
+            vs_previous_pct=_pct(vs_prev, prev_value),
             growth_rate_mm_per_month=rate, growth_rate_since_baseline_mm_per_month=rate_b,
             growth_flag=exceeds_growth_flag(rate),
             size_change=size_change,

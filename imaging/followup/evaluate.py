@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
+
 from imaging import measure
 from imaging.case.analysis import LesionDimensions, lesion_dimensions
 from imaging.case.model import Case, Finding, Measurement
@@ -71,8 +73,9 @@ class TimepointSizes:
 
 
 def _long_values(m: Measurement) -> float | None:
-    if m.kind == "bidirectional":
-        return measure.bidirectional(*m.points).long_length
+    if m.kind == "bidirectional" and len(m.points) == 4:
+        a, b, c, d = (np.asarray(p, dtype=np.float64) for p in m.points)
+        return measure.bidirectional(a, b, c, d).long_length
     if m.kind == "length":
         v = m.value("length")
         return v.value if v is not None else None
@@ -187,10 +190,10 @@ def evaluate_follow_up(case: Case) -> FollowUp:
         sizes = [timepoint_sizes(case, t) for t in tps]
         changes = lesion_changes([_observation(t, s, case) for t, s in zip(tps, sizes, strict=True)])
         park = None
-        first = next(((t, s) for t, s in zip(tps, sizes, strict=True) if s.longest_diameter_mm is not None), None)
+        first = next(((d, mm) for t, s in zip(tps, sizes, strict=True)
+                      if (d := t.study_date) is not None and (mm := s.longest_diameter_mm) is not None), None)
         if f.resection_date is not None and first is not None:
-            park = park_growth_rate_mm_per_month(first[1].longest_diameter_mm or 0.0, f.resection_date,
-                                                 first[0].study_date)  # type: ignore[arg-type]
+            park = park_growth_rate_mm_per_month(first[1], f.resection_date, first[0])
         lesions.append(LesionFollowUp(f, tuple(tps), tuple(sizes), tuple(changes), park, exceeds_growth_flag(park),
                                       is_target=f.recist_target))
     follow = FollowUp(tuple(lesions), tuple(undated))
@@ -207,7 +210,7 @@ def _with_recist(case: Case, follow: FollowUp) -> FollowUp:
     if len(marked) > RECIST_MAX_TARGETS:
         warnings.append(f"{len(marked)} target lesions marked; RECIST 1.1 allows at most {RECIST_MAX_TARGETS} "
                         "(2 per organ)")
-    baseline = min(x.timepoints[0].study_date for x in marked)  # type: ignore[type-var]
+    baseline = min(d for x in marked if (d := x.timepoints[0].study_date) is not None)
     targets: list[LesionFollowUp] = []
     lesions = list(follow.lesions)
     for i, x in enumerate(lesions):

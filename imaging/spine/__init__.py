@@ -18,7 +18,6 @@ from imaging.spine.bilsky import (
     escc_group,
     normalize_bilsky_grade,
 )
-from imaging.spine.canal_model import BilskyConfiguration, make_bilsky_configuration
 from imaging.spine.detect import VertebraCandidate, detect_vertebrae, label_vertebrae
 from imaging.spine.levels import (
     ALL_LEVELS,
@@ -58,7 +57,6 @@ __all__ = [
     "STANDARD_LEVELS",
     "VARIANT_LEVELS",
     "BilskyAgreement",
-    "BilskyConfiguration",
     "BilskyGrade",
     "BilskyGradeInfo",
     "BilskyReason",
@@ -92,7 +90,6 @@ __all__ = [
     "level_index",
     "level_region",
     "levels_between",
-    "make_bilsky_configuration",
     "normalize_bilsky_grade",
     "normalize_level",
     "parse_level_range",

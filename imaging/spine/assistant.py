@@ -128,7 +128,8 @@ def _distance_to(mask: np.ndarray, spacing: tuple[float, float]) -> np.ndarray:
     image.SetSpacing((spacing[1], spacing[0]))  # SimpleITK spacing is (x = column, y = row)
     dist = sitk.SignedMaurerDistanceMap(image, insideIsPositive=False, squaredDistance=False,
                                         useImageSpacing=True)
-    return np.maximum(sitk.GetArrayFromImage(dist), 0.0)
+    out: np.ndarray = np.maximum(sitk.GetArrayFromImage(dist), 0.0)
+    return out
 
 
 def _moments_ellipse(mask: np.ndarray, spacing: tuple[float, float]) -> Ellipse:

@@ -15,7 +15,7 @@ widget only has to paint them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 
@@ -36,12 +36,13 @@ __all__ = [
 ]
 
 BilskyGrade = Literal["0", "1a", "1b", "1c", "2", "3"]
-"""A Bilsky ESCC grade (a string)."""
+"""A Bilsky ESCC grade (a string): the one list of the grades, least to most compression. The case model, the
+panels, the schematics and the test data read it from here."""
 
 EsccGroup = Literal["low", "high"]
 
-BILSKY_GRADES: tuple[str, ...] = ("0", "1a", "1b", "1c", "2", "3")
-"""The six grades, least to most compression."""
+BILSKY_GRADES: tuple[str, ...] = get_args(BilskyGrade)
+"""The six grades, least to most compression (from :data:`BilskyGrade`)."""
 
 
 class BilskyGradeInfo(NamedTuple):
@@ -89,7 +90,7 @@ def bilsky_ordinal(grade: str) -> int:
     return BILSKY_GRADES.index(normalize_bilsky_grade(grade))
 
 
-def escc_group(grade: str, grade_1c_as: EsccGroup = "high") -> EsccGroup:
+def escc_group(grade: str, grade_1c_as: EsccGroup | str = "high") -> EsccGroup:
     """The NOMS ESCC group of a grade: ``"low"`` (0, 1a, 1b) or ``"high"`` (2, 3).
 
     ``grade_1c_as`` ("low" or "high", default "high") chooses where grade 1c goes, as published work differs.
@@ -98,7 +99,7 @@ def escc_group(grade: str, grade_1c_as: EsccGroup = "high") -> EsccGroup:
         raise ValueError(f"grade_1c_as must be 'low' or 'high', got {grade_1c_as!r}")
     g = normalize_bilsky_grade(grade)
     if g == "1c":
-        return grade_1c_as
+        return "low" if grade_1c_as == "low" else "high"
     return "low" if g in ("0", "1a", "1b") else "high"
 
 
@@ -120,8 +121,8 @@ class SchematicShape:
 
 
 # Schematic geometry in mm (canal centred at 0, anterior = -y): a cervical-thoracic sized canal, a sac
-# with CSF around a cord, a tumour from the vertebral body (anterior). Depths per grade follow the same
-# definitions as imaging.spine.canal_model, chosen to be clearly visible at a small size.
+# with CSF around a cord, a tumour from the vertebral body (anterior). Depths per grade follow the grade
+# definitions (as the contour assistant's test configurations do), chosen to be clearly visible at a small size.
 _CANAL = Ellipse(0.0, 0.0, 9.0, 7.5)
 _SAC = Ellipse(0.0, 0.3, 6.8, 5.3)
 _CORD = Ellipse(0.0, 0.3, 4.6, 3.0)
@@ -186,7 +187,8 @@ def bilsky_schematic(grade: str, n: int = 180) -> list[SchematicShape]:
     tumor = _schematic_tumor(g)
 
     def to_box(p: np.ndarray) -> np.ndarray:
-        return (p - _BOX_MIN) / _BOX_SIZE
+        out: np.ndarray = (p - _BOX_MIN) / _BOX_SIZE
+        return out
 
     sac = geometry.sac.boundary(n)
     cord = geometry.cord.boundary(n)

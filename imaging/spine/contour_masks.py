@@ -193,7 +193,8 @@ def suggest_from_contours(contours: Iterable[Any], geometry: PlaneGeometry, shap
 def plane_mm(geometry: PlaneGeometry, points_lps: Any) -> np.ndarray:
     """LPS points -> ``(N, 2)`` millimetres along the plane's x and y directions from its origin."""
     xy = _plane_xy(geometry, points_lps)
-    return xy * np.array([geometry.x_spacing, geometry.y_spacing])
+    mm: np.ndarray = xy * np.array([geometry.x_spacing, geometry.y_spacing])
+    return mm
 
 
 def plane_mm_to_lps(geometry: PlaneGeometry, points_mm: Any) -> np.ndarray:
@@ -261,7 +262,7 @@ def brush_outline(points_mm: Any, centre: Any, radius: float) -> np.ndarray:
     hit = dist < radius
     # A vertex exactly at the centre has no radial direction: use the outline's normal there (outward when
     # the brush is inside the outline, inward when it is outside).
-    for i in np.nonzero(hit & (dist < 1e-9))[0]:
+    for i in np.nonzero(hit & (dist < 1e-9))[0].tolist():
         t = q[(i + 1) % len(q)] - q[i - 1]
         normal = np.array([t[1], -t[0]])
         nn = float(np.hypot(*normal)) or 1.0

@@ -74,7 +74,8 @@ class Ellipse:
         x0 = r0 * y0 / (s + r0)
         x1 = y1 / (s + 1.0)
         d = np.hypot(x0 - y0, x1 - y1)
-        return np.where(g < 0, -d, d)
+        signed: np.ndarray = np.where(g < 0, -d, d)
+        return signed
 
     def boundary(self, n: int = 360) -> np.ndarray:
         """``n`` points (shape (n, 2)) along the outline, counter-clockwise in (x, y)."""

@@ -67,7 +67,7 @@ BILSKY_IMAGE_RULE = "Bilsky grading is done on axial T2-weighted MR at the level
 """The reminder's first sentence."""
 
 _GRE_T2STAR = re.compile(r"T2\s*\*|\bT2STAR\b|\bMEDIC\b|\bMERGE\b|\bHEMO", re.IGNORECASE)
-_DESCRIPTION_TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
+_DESCRIPTION_TOKENS: tuple[tuple[MrWeighting, re.Pattern[str]], ...] = (
     ("STIR", re.compile(r"STIR|TIRM", re.IGNORECASE)),
     ("FLAIR", re.compile(r"FLAIR", re.IGNORECASE)),
     ("DWI", re.compile(r"\bDWI|DIFFUSION|\bADC\b|\bTRACE[W]?\b|\bEP2D_DIFF", re.IGNORECASE)),
@@ -127,7 +127,7 @@ def mr_weighting(*, echo_time: float | None = None, repetition_time: float | Non
         basis = f"series description {desc!r}"
         for name, pattern in _DESCRIPTION_TOKENS:
             if pattern.search(desc):
-                return WeightingDecision(name, basis)  # type: ignore[arg-type]
+                return WeightingDecision(name, basis)
         t2, t1 = bool(_T2.search(desc)), bool(_T1.search(desc))
         if t2 and not t1:
             return WeightingDecision("T2", basis)

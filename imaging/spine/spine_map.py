@@ -18,8 +18,9 @@ Research software, not a diagnostic device.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -137,7 +138,7 @@ class SpineMapModel:
     levels: list[MapLevel]
     findings: list[MapFinding]
     field: tuple[str, str] | None  # most cranial and most caudal labelled level
-    unplaced_findings: list[str] = field(default_factory=list)  # names of findings without levels
+    unplaced_findings: list[str] = dataclasses.field(default_factory=list)  # names of findings without levels
 
     def level(self, label: str) -> MapLevel | None:
         return next((lv for lv in self.levels if lv.label == label), None)
@@ -214,7 +215,7 @@ def build_spine_map(case: Case, labels: Iterable[VertebralLabel] | None = None) 
         named.update(inv.level for inv in f.involvement)
     drawn = sorted(set(STANDARD_LEVELS) | (named & set(VARIANT_LEVELS)), key=level_index)
     names, centres = label_centres(labels)
-    centre_of = {n: tuple(float(v) for v in c) for n, c in zip(names, centres, strict=True)}
+    centre_of = {n: (float(c[0]), float(c[1]), float(c[2])) for n, c in zip(names, centres, strict=True)}
     sources: dict[str, list[str]] = {}
     for lab in labels:
         sources.setdefault(lab.label, []).append(lab.source)
@@ -222,7 +223,7 @@ def build_spine_map(case: Case, labels: Iterable[VertebralLabel] | None = None) 
     lo = level_index(names[0]) if names else 1
     hi = level_index(names[-1]) if names else 0
     levels = [MapLevel(label=lv, region=level_region(lv).value, variant=lv in VARIANT_LEVELS,
-                       centre=centre_of.get(lv),  # type: ignore[arg-type]
+                       centre=centre_of.get(lv),
                        sources=tuple(sorted(set(sources.get(lv, ())))), in_field=lo <= level_index(lv) <= hi)
               for lv in drawn]
     row = {lv.label: i for i, lv in enumerate(levels)}

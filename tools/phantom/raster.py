@@ -76,8 +76,9 @@ def _support(a: float | np.ndarray, b: float | np.ndarray, nu: float, nv: float)
 
 
 @dataclass
-class CanalGeometry:
-    """Canal, sac and cord ellipses at arc lengths ``s`` (arrays, mm, local frame)."""
+class CanalProfile:
+    """Canal, sac and cord ellipses along the spine, at arc lengths ``s`` (arrays, mm, local frame); the axial
+    canal of one section is :class:`imaging.spine.canal_model.CanalGeometry`."""
 
     v_canal: np.ndarray   # canal centre v
     a_canal: np.ndarray   # half-axes
@@ -90,7 +91,7 @@ class CanalGeometry:
     b_cord: np.ndarray
 
 
-def canal_geometry(spine: SpineModel, s: np.ndarray) -> CanalGeometry:
+def canal_geometry(spine: SpineModel, s: np.ndarray) -> CanalProfile:
     """Canal, thecal sac and cord sizes and centres at arc lengths ``s`` (mm)."""
     d = spine.dims_at(s)
     v_canal = d["depth"] / 2 + d["canal_ap"] / 2 - 1.0
@@ -108,7 +109,7 @@ def canal_geometry(spine: SpineModel, s: np.ndarray) -> CanalGeometry:
     a_k = np.where(s > l1.bottom - 3.0, np.maximum(d["cord_lr"], 8.0 * (s < l1.s)), 0.0) / 2 * conus
     b_k = np.where(s > l1.bottom - 3.0, np.maximum(d["cord_ap"], 7.0 * (s < l1.s)), 0.0) / 2 * conus
     v_cord = v_sac - 0.5
-    return CanalGeometry(v_canal, a_c, b_c, v_sac, a_s, b_s, v_cord, a_k, b_k)
+    return CanalProfile(v_canal, a_c, b_c, v_sac, a_s, b_s, v_cord, a_k, b_k)
 
 
 FRONT_CURVATURE = 1.0 / 16.0   # tumour front: pn >= F + k * pm^2 (a convex front of radius 8 mm)

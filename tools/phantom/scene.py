@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-BILSKY_GRADES: tuple[str, ...] = ("0", "1a", "1b", "1c", "2", "3")
+from imaging.spine.bilsky import BILSKY_GRADES
 
 LESION_KINDS: tuple[str, ...] = ("lytic_soft_tissue", "lipomatous", "blastic", "marrow_replacing", "cement")
 
