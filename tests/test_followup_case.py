@@ -30,6 +30,7 @@ from imaging.case.model import (
 from imaging.case.store import load_case
 from imaging.followup.evaluate import evaluate_follow_up
 from imaging.followup.export_csv import FOLLOWUP_COLUMNS, followup_rows
+from imaging.followup.present import recist_summary
 from imaging.followup.recist import Response
 from imaging.followup.timeline import index_date, lesion_timepoints, timepoint_measurements
 
@@ -123,6 +124,9 @@ def test_follow_up_figures_of_a_case_and_recist() -> None:
     case.add(_bidirectional("1.3.1", 8.0, 6.0).model_copy(update={"finding_id": new.id}))
     follow = evaluate_follow_up(case)
     assert follow.recist[1].new_lesions == (new.id,) and follow.recist[1].response.response is Response.PD
+    assert recist_summary(follow)[-1].endswith("PD (progressive disease), sum 29.0 mm, -1.0 mm (-3.3 %) from baseline, "
+                                               "-1.0 mm (-3.3 %) from the nadir (30.0 mm); new lesion (first recorded "
+                                               "at this date): new T9 lesion")
 
 
 def test_recist_refuses_targets_that_are_not_measurable_or_not_at_baseline() -> None:

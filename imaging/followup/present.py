@@ -128,7 +128,8 @@ def lesion_summary(follow: FollowUp, lesion: LesionFollowUp) -> list[str]:
 
 
 def recist_summary(follow: FollowUp) -> list[str]:
-    """One line per date with the case's RECIST 1.1 target response, or nothing without targets."""
+    """One line per date with the case's RECIST 1.1 target response, or nothing without targets. A new
+    lesion is a finding first recorded at that date: it is named, for the reader to confirm it is new."""
     if not follow.targets:
         return []
     lines = [f"RECIST 1.1 ({RECIST_1_1.short}), {len(follow.targets)} target lesion(s); target-lesion response "
@@ -143,6 +144,9 @@ def recist_summary(follow: FollowUp) -> list[str]:
                      f"{_mm(t.sum_mm)} mm, {change_text(t.change_from_baseline_mm, t.change_from_baseline_pct)} "
                      f"from baseline, {change_text(t.change_from_nadir_mm, t.change_from_nadir_pct)} from the nadir"
                      f" ({t.nadir_sum_mm:.1f} mm)")
+        if r.new_lesions:
+            names = ", ".join(x.finding.label or x.finding.id for x in follow.lesions if x.finding.id in r.new_lesions)
+            lines[-1] += f"; new lesion (first recorded at this date): {names}"
     lines.extend(follow.warnings)
     return lines
 
