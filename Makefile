@@ -37,9 +37,10 @@ test: sysdeps-test $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: sysdeps-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_load.py
 	@if [ -f benchmarks/bench_render.py ]; then QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_render.py; fi
+	$(BIN)/python benchmarks/bench_pacs.py
 
 samples: $(STAMP)
 	$(BIN)/python -m tools.phantom sample_dicoms

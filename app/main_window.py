@@ -649,10 +649,11 @@ class MainWindow(QMainWindow):
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear Recent", self.settings.clear_recent)
 
-    def open_paths(self, paths: Sequence[str | os.PathLike], series: str | None = None) -> None:
+    def open_paths(self, paths: Sequence[str | os.PathLike], series: str | None = None, show: bool = True) -> None:
         """Open folders, DICOM files and (via registered handlers) case files. ``series`` picks the series
         to show: a SeriesInstanceUID, a series number or part of a description; else the first CT, else the
-        series with the most images."""
+        series with the most images. With ``show`` False the series only join the browser (a PACS retrieval
+        adds each series as it arrives without taking the views away from the one being read)."""
         dicom: list[str] = []
         for p in (str(x) for x in paths):
             for predicate, handler in self._path_handlers:
@@ -672,14 +673,14 @@ class MainWindow(QMainWindow):
         target = dicom if len(dicom) > 1 else dicom[0]
         name = Path(dicom[0]).name + (f" (+{len(dicom) - 1})" if len(dicom) > 1 else "")
         job = Job(lambda progress, _cancel: scan_series(target, progress=progress), f"Scanning {name}")
-        job.finished.connect(lambda result: self._on_scanned(result, dicom, series))
+        job.finished.connect(lambda result: self._on_scanned(result, dicom, series, show))
         job.failed.connect(lambda msg: self.show_message(msg, "error"))
         self._start_job(job)
 
     def _case_file_not_supported(self, path: str) -> None:
         self.show_message(f"{Path(path).name}: case files open once the case feature is installed.", "warning")
 
-    def _on_scanned(self, result: ScanResult, paths: list[str], wanted: str | None) -> None:
+    def _on_scanned(self, result: ScanResult, paths: list[str], wanted: str | None, show: bool = True) -> None:
         # Reports, notes and pictures beside the images are expected: only other skipped files are news.
         skipped = [s for s in result.skipped if Path(s.path).suffix.lower() not in NOT_IMAGES]
         if skipped:
@@ -694,7 +695,7 @@ class MainWindow(QMainWindow):
         for info in result:
             self._infos[info.key] = info
         self.browser.add_series(result)
-        if self.hang_on_open is not None and self.hang_on_open(result, wanted):
+        if not show or (self.hang_on_open is not None and self.hang_on_open(result, wanted)):
             self._start_thumbnails([i for i in result if i.key not in self._volumes])
             return
         pick = self.pick_series(list(result), wanted)
