@@ -13,9 +13,13 @@ controller:
 
 Navigation is a seam: ``window.followup.navigator`` is a callable taking a
 :class:`~imaging.followup.timeline.TimepointTarget` and returning whether it showed it. The default
-(:meth:`FollowUpFeature.show_in_views`) uses the window's hooks: the measurement feature's
-``show_measurement`` when the series is loaded, else it loads the series from the browser and then shows it.
-A comparison layout (linked navigation by level) can replace it without touching the panel::
+(:meth:`FollowUpFeature.navigate`) first hangs the reading workflow's comparison protocol (``compare-ct`` or
+``compare-mr``: the later study beside its prior, linked by vertebral level) on the timepoint's study and puts
+the cursor on the lesion, so the prior shows the same level (:meth:`FollowUpFeature.show_in_comparison`);
+when no comparison fits (no prior study of that modality, or the reading feature is not installed) it shows
+the timepoint's series alone at the lesion (:meth:`FollowUpFeature.show_in_views`: the measurement feature's
+``show_measurement``, loading the series from the browser first when needed). Another layout can replace it
+without touching the panel::
 
     window.followup.navigator = lambda target: my_layout.show(target.series_instance_uid, target.point_lps)
 """
@@ -64,8 +68,9 @@ class FollowUpFeature:
         self.focus = focus
         self.panel = FollowUpPanel(ctl, focus)
         self.dock = window.add_panel(self.panel, "Follow-up", "FollowUpPanelDock")
-        self.navigator: Callable[[TimepointTarget], bool] = self.show_in_views
+        self.navigator: Callable[[TimepointTarget], bool] = self.navigate
         self._pending: Callable[[Volume], None] | None = None
+        self._pending_hanging: Callable[[object], None] | None = None
         self.panel.messageRequested.connect(window.show_message)
         self.panel.timepointActivated.connect(self.show_timepoint)
         self.panel.linkRequested.connect(self.link)
@@ -231,6 +236,59 @@ class FollowUpFeature:
         if target is None:
             return False
         return self.navigator(target)
+
+    def navigate(self, target: TimepointTarget) -> bool:
+        """The default navigator: the comparison layout when one fits, else the series alone."""
+        return self.show_in_comparison(target) or self.show_in_views(target)
+
+    def show_in_comparison(self, target: TimepointTarget) -> bool:
+        """Hang the comparison protocol of the timepoint's modality on its study (the later study beside its
+        prior, linked by vertebral level) and, once shown, put the cursor on the lesion in the pane of the
+        timepoint's series and select its measurement. False when no comparison fits."""
+        from imaging.protocols.hanging import best_study_for
+
+        reading = getattr(self.window, "reading", None)
+        if reading is None or target.series_instance_uid is None:
+            return False
+        infos = reading.all_series()
+        info = next((i for i in infos if i.series_uid == target.series_instance_uid), None)
+        protocol = reading.protocol("compare-ct" if info is not None and info.modality == "CT" else "compare-mr")
+        if info is None or protocol is None:
+            return False
+        hanging = best_study_for(protocol, infos, reading.classes(), info.study_uid)
+        if not hanging.fits or info.study_uid not in (hanging.study_uid, hanging.prior_study_uid):
+            return False
+        self._drop_pending_hanging()
+
+        def on_applied(applied: object) -> None:
+            if applied is hanging:
+                self._drop_pending_hanging()
+                self._point_at(target)
+
+        self._pending_hanging = on_applied
+        reading.protocolApplied.connect(on_applied)
+        reading.apply_hanging(hanging, remember=False, focus_key=info.key)
+        return True
+
+    def _point_at(self, target: TimepointTarget) -> None:
+        """Cursor on the lesion from the view showing the timepoint's series (linked views follow by level);
+        its measurement selected."""
+        w = self.window
+        uid = target.series_instance_uid
+        view = next((v for v in w.views()
+                     if (vol := v.volume()) is not None and vol.metadata.series_instance_uid == uid), None)
+        if view is not None and target.point_lps is not None:
+            w.set_active_view(view)
+            w.grid.mpr.set_cursor(np.asarray(target.point_lps, dtype=np.float64), view)
+        if target.measurement_id is not None:
+            w.case.select(target.measurement_id)
+
+    def _drop_pending_hanging(self) -> None:
+        reading = getattr(self.window, "reading", None)
+        if self._pending_hanging is not None and reading is not None:
+            with contextlib.suppress(RuntimeError, TypeError):
+                reading.protocolApplied.disconnect(self._pending_hanging)
+        self._pending_hanging = None
 
     def show_in_views(self, target: TimepointTarget) -> bool:
         """Bring the timepoint's series into view at the lesion (the default navigator)."""

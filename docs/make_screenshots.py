@@ -16,8 +16,8 @@ grabbing the window, so the pictures always show what the current code does:
 * reading_prior_comparison.png — the case's post-operative MR (left) beside the pre-operative MR (right),
   linked by the labelled vertebral levels, at T6 (issue 17);
 * followup_thoracic.png — the Follow-up panel on the thoracic case: the T5-T6 lesion before surgery, after
-  decompression and at restaging after chemotherapy (its table, the plot with the 1 cm/month line), the
-  restaging CT brought into view by clicking its point (issue 18).
+  decompression and at restaging after chemotherapy (its table, the plot with the 1 cm/month line); its
+  restaging point clicked: the restaging CT beside the pre-operative CT, linked by level (issue 18).
 
 The measurement screenshot comes from ``SPINECASE_SCREENSHOTS=full pytest tests/test_measure_gui_screenshot.py``
 and the report pages from the export; the phantom previews from ``python -m tools.phantom``.
@@ -198,7 +198,7 @@ def followup_shot(app: QApplication, tmp: Path, out: Path) -> None:
     w.resizeDocks([w.followup.dock], [700], Qt.Horizontal)
     _settle(app, w)
     restaging = finding.timepoints[-1].id
-    w.followup.show_timepoint(finding.id, restaging)  # as a click on its point: the restaging CT at the lesion
+    w.followup.show_timepoint(finding.id, restaging)  # as a click on its point: the CT comparison at the lesion
     panel.select_timepoint(restaging)
     _settle(app, w)
     w.grab().save(str(out / "followup_thoracic.png"))

@@ -134,3 +134,48 @@ def test_link_a_new_date_in_one_undo_step_and_grade_it_on_its_image(win, qtbot) 
     graded = ctl.case.finding(f.id).timepoints[0].bilsky
     assert graded.grade == "0" and graded.series_instance_uid == bi.series_instance_uid
     assert ctl.case.finding(f.id).bilsky.grade is None  # the finding's first reading is untouched
+
+
+def test_a_click_hangs_the_comparison_at_the_lesion_when_the_reading_feature_is_there(qtbot, tmp_path) -> None:
+    """With the reading workflow installed, a timepoint comes up in the comparison protocol: the follow-up
+    CT beside the CT before it, linked by level, the cursor on the lesion in both."""
+    from app.features import install_features
+    from app.main_window import MainWindow
+    from app.settings import Settings
+
+    folder = tmp_path / "retroperitoneal_ddlps"
+    shutil.copytree(SAMPLE, folder)
+    w = MainWindow(settings=Settings(tmp_path / "settings.ini"), restore_state=False, install_features=False)
+    modules = ["app.feature_case", "app.feature_measure", "app.feature_findings", "app.feature_followup",
+               "app.feature_reading"]
+    assert install_features(w, modules) == modules
+    w.case_feature.interactive = False
+    qtbot.addWidget(w)
+    w.resize(1500, 950)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        assert w.case_feature.open_case(folder / "case.spinecase.json", recover=False)
+        assert w.wait_until_idle()
+        f = _finding(w, "left adrenal region recurrence")
+        w.finding_focus.set_current(f.id)
+        panel = w.followup.panel
+        key = f.timepoints[0].id
+        with qtbot.waitSignal(w.reading.protocolApplied, timeout=60_000):
+            QTest.mouseClick(panel.plot, Qt.LeftButton, Qt.NoModifier, panel.plot.point_position(key).toPoint())
+        assert w.wait_until_idle()
+        qtbot.waitUntil(lambda: w.case.selected_id != "", timeout=10_000)
+        selected = w.case.case.measurement(w.case.selected_id)
+        assert measurement_date(w.case.case, selected) == FOLLOW_UP_DAY and selected.finding_id == f.id
+        assert w.reading.hanging.protocol.id == "compare-ct"
+        views = w.grid.layout_views()
+        days = [v.volume().metadata.study_date for v in views]
+        assert days == ["20240513", "20240205"]  # the follow-up CT beside the CT before it
+        assert w.active_view() is views[0]
+        centre_z = sum(p[2] for p in selected.points) / len(selected.points)
+        for v in views:  # both at the lesion's level (the prior by the linked vertebral levels)
+            assert v.cursor_lps is not None and abs(float(v.cursor_lps[2]) - centre_z) < 5.0, v.cursor_lps
+    finally:
+        w.case.undo_stack.setClean()
+        w.cancel_loading()
+        w.jobs.wait_all(5000)
