@@ -5,9 +5,10 @@ Installs the panel (right dock, "Follow-up"), "Findings > Follow Up Lesion with 
 same entry in the slice views' context menu. Every edit is one explicit, undoable step through the case
 controller:
 
-* **link** — :func:`imaging.followup.link.plan_link` says what happens: the measurement joins the lesion, a
-  timepoint of its study's date is added when the date is new (nothing graded), and the case's references to
-  the measurement's study and series are added when missing (from the loaded images);
+* **link** — :func:`imaging.followup.link.plan_link` says what happens: the measurement joins the lesion (a
+  bidirectional or CC extent as its dimensions at that date), a timepoint of its study's date is added when
+  the date is new (nothing graded), and the case's references to the measurement's study and series are added
+  when missing (from the loaded images);
 * **grade** — the chosen Bilsky grade is recorded for the selected timepoint, read on the active view's image,
   which must be an image of that timepoint's date.
 
@@ -35,7 +36,7 @@ import numpy as np
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from imaging.case.findings import graded_assessment, grading_place
+from imaging.case.findings import assignment_changes, dimension_marks, graded_assessment, grading_place
 from imaging.case.model import SeriesRef, Study
 from imaging.followup.link import LinkPlan, plan_link
 from imaging.followup.timeline import TimepointTarget, navigation_target, series_date
@@ -160,7 +161,11 @@ class FollowUpFeature:
                 if plan.timepoint is not None:
                     ctl.add(plan.timepoint, text=f"Add timepoint {plan.study_date.isoformat()}",
                             parent_id=finding_id)
-                ctl.update(measurement_id, text="Link measurement to lesion", finding_id=finding_id)
+                ctl.update(measurement_id, text="Link measurement to lesion",
+                           **assignment_changes(ctl.case.measurement(measurement_id), finding_id))
+                if plan.mark:  # the lesion's size at this date (its other marks at this date give way)
+                    for mid, changes in dimension_marks(ctl.case, measurement_id, True):
+                        ctl.update(mid, text="Mark as the lesion's dimensions", **changes)
         except (ValueError, KeyError) as exc:
             if ctl.undo_stack.index() > before:
                 ctl.undo_stack.undo()  # nothing half done

@@ -26,6 +26,7 @@ from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetricsF,
     QImage,
     QPageLayout,
     QPageSize,
@@ -171,17 +172,25 @@ def _paint_page(painter: QPainter, doc: QTextDocument, size: QSizeF, page: int, 
     painter.translate(0, -page * size.height())
     doc.drawContents(painter, QRectF(0, page * size.height(), size.width(), size.height()))
     painter.restore()
-    # footer
-    y = size.height() + FOOTER_MM / 25.4 * _LAYOUT_DPI * 0.35
+    # footer: a font sized in layout pixels, so the painter's scale brings it to 7 pt on any device (a point
+    # size would be resolved at the device's resolution -- 300 dpi on the PDF -- and then scaled again)
+    footer_px = FOOTER_MM / 25.4 * _LAYOUT_DPI
+    y = size.height() + footer_px * 0.25
     painter.setPen(QColor("#666666"))
     font = QFont("DejaVu Sans")
-    font.setPointSizeF(7.0)
+    font.setPixelSize(max(1, round(7.0 / 72.0 * _LAYOUT_DPI)))
     painter.setFont(font)
-    rect = QRectF(0, y, size.width(), FOOTER_MM / 25.4 * _LAYOUT_DPI * 0.65)
+    rect = QRectF(0, y, size.width(), footer_px * 0.75)
     painter.drawLine(rect.topLeft(), rect.topRight())
-    painter.drawText(rect, int(Qt.AlignLeft | Qt.AlignVCenter),
-                     f"{footer} \u2014 research software, not a diagnostic device")
-    painter.drawText(rect, int(Qt.AlignRight | Qt.AlignVCenter), f"page {page + 1} of {pages}")
+    metrics = QFontMetricsF(font)
+    right = f"page {page + 1} of {pages}"
+    right_w = metrics.horizontalAdvance(right) + 2
+    left = metrics.elidedText(f"{footer} \u2014 research software, not a diagnostic device", Qt.ElideMiddle,
+                              size.width() - right_w - 12)
+    painter.drawText(QRectF(rect.left(), rect.top(), rect.width() - right_w - 12, rect.height()),
+                     int(Qt.AlignLeft | Qt.AlignVCenter), left)
+    painter.drawText(QRectF(rect.right() - right_w, rect.top(), right_w, rect.height()),
+                     int(Qt.AlignRight | Qt.AlignVCenter), right)
     painter.restore()
 
 

@@ -103,7 +103,8 @@ def annotation_shots(app: QApplication, tmp: Path, out: Path) -> None:
     w.case_feature.open_case(THORACIC / "case.spinecase.json", recover=False)
     _settle(app, w)
     finding = next(f for f in w.case.case.findings if f.bilsky and f.bilsky.grade == "3")
-    w.finding_focus.set_current(finding.id)
+    w.finding_focus.set_current(finding.id, chosen=True)
+    w.message_bar.clear_scope("case")  # "working on a copy in <a temporary folder>": not for the README
     sins = w.sins_panel
     for field, answer in (("pain", "PAIN_FREE"), ("alignment", "NORMAL"), ("collapse", "NONE"),
                           ("posterolateral", "BILATERAL")):
@@ -140,7 +141,7 @@ def assistant_shot(app: QApplication, tmp: Path, out: Path) -> None:
     w.set_active_view(view)
     finding = Finding(label="T5-T6 primary DDLPS")
     w.case.add(finding)
-    w.finding_focus.set_current(finding.id)
+    w.finding_focus.set_current(finding.id, chosen=True)  # the reader chose it: contours join it
     session = w.bilsky_assistant.session
     outlines = entry["compression_contours_lps"]
     g = view.plane_geometry()

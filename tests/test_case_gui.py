@@ -49,6 +49,9 @@ class FakePrompts:
     def locate_data(self, text: str) -> bool:
         return bool(self._answer("locate_data", text, False))
 
+    def other_patient(self, text: str) -> str:
+        return self._answer("other_patient", text, "view")  # type: ignore[return-value]
+
     def open_path(self, start: str) -> str | None:
         return self._answer("open_path", start, None)  # type: ignore[return-value]
 

@@ -60,7 +60,8 @@ def _case(sizes: dict[date, tuple[float, float]], *, target: bool = True, thickn
     for i, day in enumerate(days):
         if i:
             case.add(FindingTimepoint(study_date=day), parent_id=f.id)
-        case.add(_bidirectional(f"1.2.{i}.1", *sizes[day]).model_copy(update={"finding_id": f.id}))
+        case.add(_bidirectional(f"1.2.{i}.1", *sizes[day]).model_copy(update={"finding_id": f.id,
+                                                                             "finding_dimension": True}))
     return case
 
 
@@ -121,7 +122,7 @@ def test_follow_up_figures_of_a_case_and_recist() -> None:
     case.add(SeriesRef(series_instance_uid="1.3.1", study_instance_uid="1.3", modality="CT"))
     new = Finding(label="new T9 lesion")
     case.add(new)
-    case.add(_bidirectional("1.3.1", 8.0, 6.0).model_copy(update={"finding_id": new.id}))
+    case.add(_bidirectional("1.3.1", 8.0, 6.0).model_copy(update={"finding_id": new.id, "finding_dimension": True}))
     follow = evaluate_follow_up(case)
     assert follow.recist[1].new_lesions == (new.id,) and follow.recist[1].response.response is Response.PD
     assert recist_summary(follow)[-1].endswith("PD (progressive disease), sum 29.0 mm, -1.0 mm (-3.3 %) from baseline, "

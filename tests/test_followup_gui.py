@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 import widgets  # noqa: F401 - PySide6/Python 3.11 workaround
+from imaging.case.findings import assignment_changes
 from imaging.followup.timeline import measurement_date
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +95,7 @@ def test_link_a_new_date_in_one_undo_step_and_grade_it_on_its_image(win, qtbot) 
     later = [m for m in ctl.case.finding_measurements(f.id) if measurement_date(ctl.case, m) == FOLLOW_UP_DAY]
     # The reader has drawn the follow-up measurements but not linked them yet.
     for m in later:
-        ctl.update(m.id, finding_id=None)
+        ctl.update(m.id, **assignment_changes(m, None))
     ctl.remove(tp.id)
     ctl.undo_stack.clear()
     w.finding_focus.set_current(f.id)
@@ -111,7 +112,9 @@ def test_link_a_new_date_in_one_undo_step_and_grade_it_on_its_image(win, qtbot) 
     assert [t.study_date for t in f.timepoints] == [FOLLOW_UP_DAY]
     new = f.timepoints[0]
     assert new.bilsky.grade is None and new.level_from == "L3"  # nothing graded for the reader
-    assert ctl.case.measurement(bi.id).finding_id == f.id
+    assert ctl.case.measurement(bi.id).finding_id == f.id and ctl.case.measurement(bi.id).finding_dimension
+    baseline = [m for m in ctl.case.finding_measurements(f.id) if m.kind == "bidirectional" and m.id != bi.id]
+    assert baseline and all(m.finding_dimension for m in baseline)  # the baseline's size stays marked
     assert ctl.undo_stack.count() == 1 and ctl.undo_stack.undoText().startswith("Follow up left psoas recurrence")
     assert panel.table.rowCount() == 2 and panel.table.item(1, 3).text() == "no significant change"
     # Ctrl+Z takes the whole link back; Ctrl+Shift+Z puts it back.

@@ -311,6 +311,9 @@ class Measurement(_Identified):
     plane: MeasurementPlane
     series_instance_uid: UID | None = None
     sop_instance_uid: UID | None = Field(None, description="The acquired slice drawn on; None on a reformat.")
+    instance_number: int | None = Field(None, description=(
+        "DICOM InstanceNumber of the acquired slice drawn on (the image number PACS viewers show); None on a "
+        "reformat."))
     frame_number: int | None = Field(None, ge=1, description="1-based frame in a multi-frame instance.")
     slice_index: int | None = Field(None, ge=0, description=(
         "0-based plane number in the series' plane family of plane.orientation (imaging.display.plane_spec "
@@ -319,6 +322,9 @@ class Measurement(_Identified):
     reader: str = ""
     created_utc: UtcDateTime = Field(default_factory=utc_now)
     finding_id: Id | None = None
+    finding_dimension: bool = Field(False, description=(
+        "The reader marked this measurement as its finding's dimensions: a bidirectional gives AP and LR, a "
+        "cc_extent gives CC (imaging.case.analysis.lesion_dimensions uses only marked measurements)."))
     pixel_spacing_known: bool = True
     stats: RoiStatsCache | None = Field(None, description="ROI statistics / probe value (needs voxels).")
 
@@ -328,6 +334,15 @@ class Measurement(_Identified):
         spec.check_points(self.points)  # count and shape (an ellipse's axes), with the kind's wording
         if self.stats is not None and spec.voxel_stats == "none":
             raise ValueError(f"a {self.kind} measurement has no voxel statistics")
+        if self.finding_dimension:
+            if spec.finding_dimension is None:
+                raise ValueError(f"a {spec.name} cannot give a finding's dimensions (a bidirectional gives AP x LR, "
+                                 "a CC extent gives CC)")
+            if self.finding_id is None:
+                raise ValueError("a measurement marked as a finding's dimensions must belong to that finding")
+        canonical = spec.canonical_points(self.points)
+        if canonical is not None:  # e.g. a bidirectional's long axis first
+            object.__setattr__(self, "points", [tuple(float(c) for c in p) for p in canonical])
         return self
 
     @property
@@ -389,6 +404,7 @@ class BilskyAssessment(_Model):
     level: Level | None = None
     series_instance_uid: UID | None = None
     sop_instance_uid: UID | None = None
+    instance_number: int | None = Field(None, description="DICOM InstanceNumber of the graded image.")
     slice_index: int | None = Field(None, ge=0)
     reader: str = ""
     assessed_utc: UtcDateTime | None = None

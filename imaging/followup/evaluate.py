@@ -5,10 +5,12 @@ al.'s growth rate for local recurrences, and the RECIST 1.1 response of the targ
 which date) and applies the rules of :mod:`imaging.followup.change`, :mod:`imaging.followup.growth` and
 :mod:`imaging.followup.recist`. Sizes at a timepoint:
 
-* **longest diameter**: the longest of the timepoint's axial bidirectional long axes and axial lengths
-  (RECIST measures in the axial plane; when nothing is axial, the longest of any plane);
+* only the measurements the reader marked as the lesion's dimensions at that date count
+  (``Measurement.finding_dimension``, one bidirectional and one CC extent per timepoint);
+* **longest diameter**: the long axis of the marked bidirectional (an axial one preferred: RECIST measures in
+  the axial plane);
 * **AP, LR, CC and ellipsoid volume**: :func:`imaging.case.analysis.lesion_dimensions` of the timepoint's
-  measurements (the axial bidirectional and the CC extent; volume = pi/6 x AP x LR x CC).
+  marked measurements (volume = pi/6 x AP x LR x CC).
 
 Sizes are mm only: a measurement on a series without pixel spacing (px) gives no size, and says so.
 A finding without any dated timepoint cannot be placed in time and is listed in ``undated``.
@@ -22,13 +24,9 @@ read on; at each, a target not measured is "not evaluated" (a target whose timep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-import numpy as np
-
-from imaging import measure
 from imaging.case.analysis import LesionDimensions, lesion_dimensions
 from imaging.case.model import Case, Finding, Measurement
 from imaging.followup.change import LesionObservation, LesionTimepointChange, lesion_changes
@@ -45,7 +43,6 @@ __all__ = [
     "RecistTimepoint",
     "TimepointSizes",
     "evaluate_follow_up",
-    "longest_diameter",
     "timepoint_sizes",
 ]
 
@@ -72,43 +69,23 @@ class TimepointSizes:
     notes: tuple[str, ...] = ()
 
 
-def _long_values(m: Measurement) -> float | None:
-    if m.kind == "bidirectional" and len(m.points) == 4:
-        a, b, c, d = (np.asarray(p, dtype=np.float64) for p in m.points)
-        return measure.bidirectional(a, b, c, d).long_length
-    if m.kind == "length":
-        v = m.value("length")
-        return v.value if v is not None else None
-    return None
-
-
-def longest_diameter(measurements: Sequence[Measurement]) -> tuple[float, Measurement] | None:
-    """The longest diameter (mm) among axial bidirectional long axes and axial lengths (any plane when none
-    is axial), with its measurement; None when there is none in mm."""
-    cands = [m for m in measurements if m.kind in ("bidirectional", "length") and m.pixel_spacing_known]
-    axial = [m for m in cands if m.plane.orientation == "axial"] or cands
-    best: tuple[float, Measurement] | None = None
-    for m in axial:
-        v = _long_values(m)
-        if v is not None and (best is None or v > best[0]):
-            best = (v, m)
-    return best
-
-
 def timepoint_sizes(case: Case, tp: LesionTimepoint) -> TimepointSizes:
-    """The sizes of one lesion timepoint (see the module docstring)."""
+    """The sizes of one lesion timepoint from the measurements the reader marked as the lesion's dimensions
+    at that date (``Measurement.finding_dimension``; see the module docstring)."""
     notes = []
-    if any(not m.pixel_spacing_known for m in tp.measurements):
-        notes.append("a measurement is in px (no pixel spacing): not used for sizes in mm")
-    ld = longest_diameter(tp.measurements)
     mm = [m for m in tp.measurements if m.pixel_spacing_known]
+    if len(mm) < len(tp.measurements):
+        notes.append("a measurement is in px (no pixel spacing): not used for sizes in mm")
     dims = lesion_dimensions(case, tp.finding_id, mm) if mm else None
     if dims is not None and dims.unit != "mm":
         dims = None
+    if dims is None and any(m.kind == "bidirectional" for m in mm):
+        notes.append("no bidirectional marked as the lesion's dimensions at this date")
+    longest = next((m for m in mm if dims is not None and m.id == dims.bidirectional_id), None)
     return TimepointSizes(
-        longest_diameter_mm=ld[0] if ld else None, ap_mm=dims.ap if dims else None, lr_mm=dims.lr if dims else None,
-        cc_mm=dims.cc if dims else None, volume_ml=dims.volume if dims else None,
-        longest_from=ld[1] if ld else None, dimensions=dims, notes=tuple(notes))
+        longest_diameter_mm=dims.long_axis if dims else None, ap_mm=dims.ap if dims else None,
+        lr_mm=dims.lr if dims else None, cc_mm=dims.cc if dims else None, volume_ml=dims.volume if dims else None,
+        longest_from=longest, dimensions=dims, notes=tuple(notes))
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ undoable action the Follow-up panel offers ("Follow up <lesion> with this measur
 :func:`plan_link` says what the action will do — nothing is changed here: attach the measurement to the
 finding; when its date is not yet one of the lesion's timepoints, add a timepoint of that date (levels from
 where the measurement lies, nothing graded: a grade is the reader's to give); when the case does not list the
-measurement's study or series yet, add their references. It also names the prior timepoint of the lesion,
-whose measurement the panel shows beside the new one.
+measurement's study or series yet, add their references; a bidirectional or CC extent becomes the lesion's
+dimensions at that date (the action says so: following a lesion up with a measurement is saying it is the
+lesion's size then). It also names the prior timepoint of the lesion, whose measurement the panel shows beside
+the new one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ class LinkPlan:
     the new timepoint to add (None when the date already is one of the lesion's, or its index date);
     ``study``/``series`` the references to add first (None when the case has them); ``prior`` the lesion's
     latest timepoint before this date; ``moved_from`` the finding the measurement leaves (None: it had none);
-    ``text`` the undo step's name."""
+    ``mark`` whether it becomes the lesion's dimensions at that date (a bidirectional or CC extent); ``text``
+    the undo step's name."""
 
     finding_id: str
     measurement_id: str
@@ -35,6 +38,7 @@ class LinkPlan:
     series: SeriesRef | None
     prior: LesionTimepoint | None
     moved_from: str | None
+    mark: bool
     text: str
 
 
@@ -70,6 +74,7 @@ def plan_link(case: Case, measurement_id: str, finding_id: str, *, study_date: d
                 key=lambda t: t.study_date or date.min, default=None)
     name = f.label or "finding"
     what = f"new timepoint {day.isoformat()}" if new is not None else f"timepoint {day.isoformat()}"
+    mark = m.spec.finding_dimension is not None
     return LinkPlan(finding_id=f.id, measurement_id=m.id, study_date=day, timepoint=new, study=study,
-                    series=series, prior=prior, moved_from=m.finding_id,
-                    text=f"Follow up {name}: {what}")
+                    series=series, prior=prior, moved_from=m.finding_id, mark=mark,
+                    text=f"Follow up {name}: {what}" + (" (its dimensions)" if mark else ""))

@@ -359,7 +359,7 @@ def _lesion_measurements(lesion: Mapping[str, Any], series: Sequence[_Series], f
                                      acquired=acquired, reader=REFERENCE_READER, label=label, finding_id=finding_id,
                                      with_stats=False)
         out.append(m.model_copy(update={"id": ids("measurement", label, "bidirectional", *([tag] if tag else [])),
-                                        "created_utc": when}))
+                                        "created_utc": when, "finding_dimension": True}))
     sagittal = _pick(series, "sagittal", centre)
     if sagittal is not None:
         s, _ = sagittal
@@ -369,7 +369,7 @@ def _lesion_measurements(lesion: Mapping[str, Any], series: Sequence[_Series], f
                                      acquired=acquired, reader=REFERENCE_READER, label=label, finding_id=finding_id,
                                      with_stats=False)
         out.append(m.model_copy(update={"id": ids("measurement", label, "cc_extent", *([tag] if tag else [])),
-                                        "created_utc": when}))
+                                        "created_utc": when, "finding_dimension": True}))
     return out
 
 
@@ -585,6 +585,7 @@ def build_sample_case(folder: str | Path) -> Case:
             if s is not None:
                 k, sop = _bilsky_slice(s, bilsky.get("worst_point_lps") or s.volume.index_to_lps((0, 0, 0)))
                 assessment = assessment.model_copy(update={"series_instance_uid": s.uid, "sop_instance_uid": sop,
+                                                           "instance_number": s.volume.instance_number(k),
                                                            "slice_index": k})
                 contours = _contours(bilsky, s, k, sop, ids, when)
             updates[i] = {"bilsky": assessment, "contours": contours}
@@ -606,8 +607,9 @@ def build_sample_case(folder: str | Path) -> Case:
                                               reader=REFERENCE_READER, assessed_utc=when)
                 if axials:
                     k, sop = _bilsky_slice(axials[0], point)
-                    assessment = assessment.model_copy(update={"series_instance_uid": axials[0].uid,
-                                                               "sop_instance_uid": sop, "slice_index": k})
+                    assessment = assessment.model_copy(update={
+                        "series_instance_uid": axials[0].uid, "sop_instance_uid": sop, "slice_index": k,
+                        "instance_number": axials[0].volume.instance_number(k)})
                 if tid is None:
                     if i not in updates:
                         updates[i] = {"bilsky": assessment}
