@@ -252,3 +252,21 @@ def test_followup_rows_without_targets_leave_recist_empty() -> None:
     rows = followup_rows(case)
     assert [r["size_change"] for r in rows] == ["baseline", "no significant change"]
     assert all(r["recist_target"] == 0 and "recist_response" not in r for r in rows)
+
+
+def test_dimension_marks_are_per_timepoint() -> None:
+    """Marking a bidirectional as the lesion's dimensions unmarks only the other one of its own date: the
+    baseline's size stays."""
+    from imaging.case.findings import dimension_marks
+
+    case = _case({date(2024, 1, 8): (30.0, 20.0), date(2024, 4, 8): (20.0, 15.0)})
+    f = case.findings[0]
+    baseline, later = case.finding_measurements(f.id)
+    second = _bidirectional("1.2.1.1", 21.0, 15.0).model_copy(update={"finding_id": f.id})
+    case.add(second)
+    assert dimension_marks(case, second.id, True) == [(later.id, {"finding_dimension": False}),
+                                                      (second.id, {"finding_dimension": True})]
+    for mid, changes in dimension_marks(case, second.id, True):
+        case.update(mid, **changes)
+    sizes = [s.longest_diameter_mm for s in evaluate_follow_up(case).lesions[0].sizes]
+    assert sizes == [30.0, 21.0] and case.measurement(baseline.id).finding_dimension
