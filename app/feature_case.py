@@ -749,7 +749,8 @@ class CaseFeature(QObject):
                                 modality=vol.modality, description=md.series_description,
                                 series_number=md.series_number,
                                 frame_of_reference_uid=md.frame_of_reference_uid or None,
-                                path_hint=self._hint_for(folder, base) if folder is not None else None)
+                                path_hint=self._hint_for(folder, base) if folder is not None else None,
+                                slice_thickness_mm=md.slice_thickness if (md.slice_thickness or 0) > 0 else None)
                 case.add(ref, who=who)
                 changed.append(ref.id)
             elif folder is not None and self._series_location(ref) is None:

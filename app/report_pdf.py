@@ -2,7 +2,8 @@
 
 The report is the HTML of :func:`imaging.case.export_report.build_html_report`. ``QTextDocument`` renders a
 subset of HTML/CSS (no flex boxes, no ``figure``, no ``data:`` images), so :func:`printable_html` adapts it
-first: the key images become document resources packed in rows (true aspect, captions below), and
+first: the key images become document resources packed in rows (true aspect, captions below), the follow-up
+plots (SVG) are drawn to images at twice their size, and
 the style sheet is replaced by one QTextDocument understands. Pages are A4 with 12 mm margins; each page
 carries a footer with the case id, the page number and the research-software notice.
 
@@ -88,6 +89,15 @@ def printable_html(html: str) -> tuple[str, dict[str, QImage]]:
         return "".join("<table cellspacing='0' cellpadding='4' border='0'><tr>" + "".join(c[1] for c in row)
                        + "</tr></table>" for row in rows if row)
 
+    def plot(m: re.Match[str]) -> str:  # the follow-up plots (SVG), drawn at twice their size for print
+        name = f"spinecase-plot-{len(images) + 1}.png"
+        w, h = int(m.group(1)), int(m.group(2))
+        images[name] = _svg_image(base64.b64decode(m.group(3)), 2 * w, 2 * h)
+        width = min(_PAGE_WIDTH_PX, round(w * 1.25))
+        return f"<p><img src='{name}' width='{width}' height='{round(h * width / w)}'></p>"
+
+    html = re.sub(r"<div class='plot'><img [^>]*?width='(\d+)' height='(\d+)' "
+                  r"src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)'></div>", plot, html)
     out = re.sub(r"<div class='figs'>(.*?)</div>", figures, html, flags=re.DOTALL)
     out = re.sub(r"<style>.*?</style>", f"<style>{_QT_CSS}</style>", out, count=1, flags=re.DOTALL)
     # Tables: QTextDocument takes borders and padding from attributes, not from CSS.
@@ -104,6 +114,20 @@ def printable_html(html: str) -> tuple[str, dict[str, QImage]]:
     # Colour swatches (inline-block spans) are not supported: draw them as coloured squares.
     out = re.sub(r'<span class="sw" style="background:rgb\((\d+), (\d+), (\d+)\)"></span>', _swatch, out)
     return out, images
+
+
+def _svg_image(svg: bytes, width: int, height: int) -> QImage:
+    """An SVG (the follow-up plot) drawn on a white image of ``width`` x ``height`` pixels."""
+    from PySide6.QtCore import QByteArray
+    from PySide6.QtSvg import QSvgRenderer
+
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    QSvgRenderer(QByteArray(svg)).render(painter)
+    painter.end()
+    return image
 
 
 def _swatch(m: re.Match[str]) -> str:

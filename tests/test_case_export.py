@@ -338,7 +338,7 @@ def test_schema_command_and_committed_schema_is_current(capsys: pytest.CaptureFi
     committed = (ROOT / "docs" / "spinecase.schema.json").read_text(encoding="utf-8")
     assert committed == printed, "stale: run 'spinecase schema -o docs/spinecase.schema.json'"
     schema = json.loads(printed)
-    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION == 2
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION == 3
 
 
 @needs_dciodvfy

@@ -38,6 +38,7 @@ from imaging.case.model import (
     Case,
     Contour,
     Finding,
+    FindingTimepoint,
     Measurement,
     Patient,
     Reader,
@@ -49,7 +50,7 @@ from imaging.case.model import (
 from imaging.scores import score_spec
 
 _SERIES_FIELDS = frozenset({"series_instance_uid", "bilsky", "contours"})
-_COLLECTION = {Measurement: "measurements", Finding: "findings", Contour: "findings",
+_COLLECTION = {Measurement: "measurements", Finding: "findings", Contour: "findings", FindingTimepoint: "findings",
                VertebralLabel: "vertebral_labels", SeriesRef: "series", Study: "studies", Reader: "readers"}
 
 

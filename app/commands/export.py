@@ -1,5 +1,5 @@
-"""`spinecase export CASE [--csv F] [--findings-csv F] [--levels-csv F] [--sr F] [--seg F] [--key-images F]
-[--report F.html|F.pdf]` (the flags of the export registry).
+"""`spinecase export CASE [--csv F] [--findings-csv F] [--levels-csv F] [--followup F] [--sr F] [--seg F]
+[--key-images F] [--report F.html|F.pdf]` (the flags of the export registry).
 
 Writes the exports of a case file; the flags come from the export registry (:mod:`imaging.case.exports`, with
 the PDF report of :mod:`app.exports`), one per export (exports sharing a flag are chosen by the file's
@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 NAME = "export"
-HELP = ("export a case file as CSV (per measurement value, per finding, per finding and level), DICOM SR (TID "
-        "1500), SEG, key images (KOS) and an HTML or PDF report")
+HELP = ("export a case file as CSV (per measurement value, per finding, per finding and level, per lesion and "
+        "timepoint), DICOM SR (TID 1500), SEG, key images (KOS) and an HTML or PDF report")
 
 
 def _dest(flag: str) -> str:

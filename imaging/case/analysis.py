@@ -101,9 +101,12 @@ def level_at_point(point: Sequence[float] | np.ndarray, labels: Iterable[Vertebr
 
 
 def finding_points(case: Case, finding: Finding) -> list[tuple[float, float, float]]:
-    """Every LPS point of a finding: its measurements' points and its contours' points."""
+    """Every LPS point of a finding at its index timepoint: its measurements' points (those of other study
+    dates belong to its follow-up timepoints) and its contours' points."""
+    from imaging.followup.timeline import index_measurements
+
     pts: list[tuple[float, float, float]] = []
-    for m in case.finding_measurements(finding.id):
+    for m in index_measurements(case, finding):
         pts.extend(m.points)
     for c in finding.contours:
         pts.extend(c.points)
@@ -168,16 +171,23 @@ class LesionDimensions:
         return measure.format_value(self.volume, self.volume_unit) if self.volume is not None else "\u2014"
 
 
-def lesion_dimensions(case: Case, finding_id: str) -> LesionDimensions | None:
+def lesion_dimensions(case: Case, finding_id: str, measurements: Sequence[Measurement] | None = None
+                      ) -> LesionDimensions | None:
     """AP x LR x CC and the ellipsoid volume of a finding (issue 5 §6), or None when the reader has not
     marked a bidirectional as its dimensions.
 
     Only measurements the reader marked as the finding's dimensions (``Measurement.finding_dimension``)
-    count -- never whatever else joined the finding. Of those, the axial bidirectional with the longest long
-    axis (any marked bidirectional when none is axial) and the largest marked CC extent. Lengths are LPS mm;
-    if any source lacks pixel spacing, they are px and the volume is px3 (never a fake mL).
+    count -- never whatever else joined the finding -- among ``measurements`` (default: the finding's
+    measurements at its index timepoint; :mod:`imaging.followup.timeline` gives those of another date). Of
+    those, the axial bidirectional with the longest long axis (any marked bidirectional when none is axial)
+    and the largest marked CC extent. Lengths are LPS mm; if any source lacks pixel spacing, they are px and
+    the volume is px3 (never a fake mL).
     """
-    ms = [m for m in case.finding_measurements(finding_id) if m.finding_dimension]
+    if measurements is None:
+        from imaging.followup.timeline import index_measurements
+
+        measurements = index_measurements(case, case.finding(finding_id))
+    ms = [m for m in measurements if m.finding_dimension]
     bis = [m for m in ms if m.kind == "bidirectional"]
     if not bis:
         return None

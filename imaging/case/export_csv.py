@@ -137,9 +137,12 @@ def _cell(column: str, value: Any, numeric: frozenset[str] = _NUMERIC) -> str:
     return neutralise(text)
 
 
-def rows_to_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    """RFC 4180 CSV text (CRLF) of ``rows`` with exactly ``columns``, cells made safe (see module doc)."""
-    numeric = _numeric_columns()
+def rows_to_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...], numeric: frozenset[str] | None = None
+                ) -> str:
+    """RFC 4180 CSV text (CRLF) of ``rows`` with exactly ``columns``, cells made safe (see module doc);
+    ``numeric``: the columns written as numbers (default: this module's and the registered scores' numeric
+    columns)."""
+    numeric = _numeric_columns() if numeric is None else numeric
     buf = io.StringIO(newline="")
     w = csv.writer(buf, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow(columns)

@@ -2,10 +2,11 @@
 
 Sections: header (case, patient, the research-software notice), report data (the source's citation and
 facts), findings (levels, involvement, lesion type, Bilsky final / suggested / ESCC group, SINS with its
-components, AP x LR x CC and ellipsoid volume), key images (one per plane that holds measurements or the
-Bilsky contours, overlays burned in, numbered like the measurement table; PNG embedded as base64 so the
-HTML is a single file), the measurement table, the vertebral labels and the audit trail's last entries.
-Values are shown at 0.1 precision (mm, mm², HU, degrees, mL).
+components, AP x LR x CC and ellipsoid volume), the follow-up page (:mod:`imaging.followup.report`: per
+lesion followed over several dates its plot, figures and RECIST 1.1; omitted for a case read at one date),
+key images (one per plane that holds measurements or the Bilsky contours, overlays burned in, numbered like
+the measurement table; PNG embedded as base64 so the HTML is a single file), the measurement table, the
+vertebral labels and the audit trail's last entries. Values are shown at 0.1 precision (mm, mm², HU, degrees, mL).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ th, td { border: 1px solid #bbb; padding: 1.2mm 2mm; vertical-align: top; text-a
 th { background: #eee; } td.num { text-align: right; white-space: nowrap; }
 table.kv th { width: 28%; }
 .figs { display: flex; flex-wrap: wrap; gap: 4mm; }
+.plot img { width: 130mm; height: auto; border: 1px solid #bbb; }
 figure { margin: 0; width: 84mm; page-break-inside: avoid; break-inside: avoid; }
 figure img { width: 100%; image-rendering: pixelated; border: 1px solid #444; background: #000; }
 figcaption { font-size: 8.5pt; }
@@ -231,6 +233,10 @@ def build_html_report(case: Case, volumes: Mapping[str, Volume] | None = None,
             w(f"<tr><td>{label}</td><td>{_e(f.levels_text)}</td><td>{inv}</td><td>{_e(f.lesion_type or '')}</td>"
               f"<td>{bil}</td><td>{sins}</td><td>{dim}</td><td>{ms}</td></tr>")
         w("</table>")
+
+    from imaging.followup.report import followup_section_html  # the follow-up page (issue 18), "" when none
+
+    w(followup_section_html(case))
 
     images, notes = _key_images(case, volumes, numbers)
     w("<h2>Key images</h2>")

@@ -325,8 +325,10 @@ def assignment_changes(m: Measurement, finding_id: str | None) -> dict[str, obje
 def dimension_marks(case: Case, measurement_id: str, on: bool) -> list[tuple[str, dict[str, object]]]:
     """The edits that mark (``on``) or unmark a measurement as its finding's dimensions, as
     ``[(measurement id, field changes)]``: marking a bidirectional (or CC extent) unmarks the finding's other
-    one of that kind, so a finding has one of each. Raises ValueError when the measurement cannot be marked
-    (no finding, or a kind that gives no dimension)."""
+    one of that kind at the same timepoint (study date), so a finding has one of each per timepoint. Raises
+    ValueError when the measurement cannot be marked (no finding, or a kind that gives no dimension)."""
+    from imaging.followup.timeline import measurement_date, timepoint_at
+
     m = case.measurement(measurement_id)
     if on and m.spec.finding_dimension is None:
         raise ValueError(f"a {m.spec.name} cannot give a finding's dimensions")
@@ -334,8 +336,15 @@ def dimension_marks(case: Case, measurement_id: str, on: bool) -> list[tuple[str
         raise ValueError("assign the measurement to a finding first")
     edits: list[tuple[str, dict[str, object]]] = []
     if on:
-        edits += [(o.id, {"finding_dimension": False}) for o in case.finding_measurements(m.finding_id or "")
-                  if o.id != m.id and o.kind == m.kind and o.finding_dimension]
+        f = case.finding(m.finding_id or "")
+
+        def timepoint_of(x: Measurement) -> str | None:
+            tp = timepoint_at(f, measurement_date(case, x))
+            return tp.id if tp is not None else None
+
+        here = timepoint_of(m)
+        edits += [(o.id, {"finding_dimension": False}) for o in case.finding_measurements(f.id)
+                  if o.id != m.id and o.kind == m.kind and o.finding_dimension and timepoint_of(o) == here]
     if m.finding_dimension != on:
         edits.append((m.id, {"finding_dimension": on}))
     return edits

@@ -57,6 +57,12 @@ class CaseDef:
     bilsky_scene: str
     report: dict[str, object]
     notes: tuple[str, ...] = ()
+    follow_up: dict[str, object] = field(default_factory=dict)
+    """The case's timepoints for ``truth.json``'s "follow_up" (empty: none): ``timepoints`` (study date
+    ``YYYYMMDD``, the article's name for it, its CID 6146 kind), ``same_lesion`` (a lesion id -> the id of the
+    lesion it continues in another scene, e.g. a residual after surgery), ``resection_date`` (``YYYYMMDD``,
+    the resection local recurrences recurred after), ``recist_targets`` (lesion ids) and ``unchanged`` (what
+    the article says did not change)."""
 
 
 @dataclass
@@ -169,6 +175,8 @@ def _thoracic() -> CaseDef:
         StudyDef("ct", "CT THORACIC SPINE", "20240108", "091500", "CT"),
         StudyDef("mr", "MR THORACIC SPINE", "20240108", "143000", "MR"),
         StudyDef("postop_mr", "MR THORACIC SPINE POSTOP", "20240212", "101500", "MR"),
+        StudyDef("restaging_ct", "CT THORAX RESTAGING", "20240513", "083000", "CT"),
+        StudyDef("restaging_mr", "MR THORACIC SPINE RESTAGING", "20240513", "111500", "MR"),
     )
     series = (
         _ct("ct_axial", "ct", "Ax 1.25mm Spine", "T3", "T9", 220.0, 1.25, 2, "TSPINE"),
@@ -178,6 +186,9 @@ def _thoracic() -> CaseDef:
         _mr_sag("postop_mr_sag_t2", "postop_mr", "T2", "T6", 240.0, 240.0, 256, 256, 13, 2, "TSPINE",
                 scene="postop"),
         _mr_ax("postop_mr_ax_t2", "postop_mr", "T6", 8, 3, "TSPINE", scene="postop"),
+        _ct("restaging_ct_axial", "restaging_ct", "Ax 2.5mm Spine", "T5", "T7", 220.0, 2.5, 2, "TSPINE",
+            scene="postop"),
+        _mr_ax("restaging_mr_ax_t2", "restaging_mr", "T6", 8, 3, "TSPINE", scene="postop"),
     )
     report = {
         "citation": "Kögler C, Ullrich BW, Schaser KD, Disch AC, et al. Primary dedifferentiated liposarcoma of "
@@ -214,7 +225,19 @@ def _thoracic() -> CaseDef:
                    "T6", "default", report,
                    notes=("Post-operative study: laminectomy of T6 with pedicle screws and rods T5 to T7 "
                           "(signal voids); residual tumour 17 x 9 mm in the right dorsal T6 body and pedicle, no "
-                          "epidural tumour (Bilsky 0).",))
+                          "epidural tumour (Bilsky 0).",
+                          "Restaging after three courses of chemotherapy (CT and MR of one date): the same "
+                          "residual, 17 x 9 mm, 'constant in size compared to previous scans'; no canal "
+                          "compression (Bilsky 0)."),
+                   follow_up={
+                       "timepoints": [
+                           {"date": "20240108", "label": "pre-operative", "type": "preoperative"},
+                           {"date": "20240212", "label": "after emergency decompression", "type": "postoperative"},
+                           {"date": "20240513", "label": "restaging after chemotherapy", "type": "post_chemotherapy"},
+                       ],
+                       "same_lesion": {"T6 residual DDLPS": "T5-T6 primary DDLPS"},
+                       "unchanged": "the residual tumour, 17 x 9 mm, from after decompression to restaging",
+                   })
 
 
 def _l1() -> CaseDef:
@@ -300,13 +323,27 @@ def _retroperitoneal() -> CaseDef:
         "follow_up": "no substantial evidence of tumor progression, with the patient's condition under control",
     }
     return CaseDef("retroperitoneal_ddlps", 2, PatientInfo("PHANTOM^RETROPERITONEUM L1", "SPC-PH-002", "M", "056Y"),
-                   (StudyDef("ct", "CT ABDOMEN", "20240205", "081500", "CT"),),
+                   (StudyDef("ct", "CT ABDOMEN", "20240205", "081500", "CT"),
+                    StudyDef("ct_followup", "CT ABDOMEN", "20240513", "090000", "CT")),
                    (_ct("ct_axial", "ct", "Ax 1.5mm Abdomen", "T12", "L3", 320.0, 1.5, 2, "ABDOMEN",
-                        offset=(20.0, -40.0)),),
+                        offset=(20.0, -40.0)),
+                    _ct("followup_ct_axial", "ct_followup", "Ax 5mm Abdomen", "T12", "L3", 320.0, 5.0, 2, "ABDOMEN",
+                        offset=(20.0, -40.0))),
                    {"default": Scene(lesions=(adrenal, psoas), left_kidney=False, seed=2)}, "L1", "default", report,
                    notes=("The article found the recurrences on abdominal MRI; the sample case holds a CT, as "
                           "issue 3 asks. The left kidney is absent (nephrectomy). The spine is uninvolved "
-                          "(Bilsky 0); the reference slice is the L1 body centre.",))
+                          "(Bilsky 0); the reference slice is the L1 body centre.",
+                          "Follow-up CT after three months of anlotinib: both recurrences the same size ('no "
+                          "significant change in the size of retroperitoneal tumors'); the lungs are not built."),
+                   follow_up={
+                       "timepoints": [
+                           {"date": "20240205", "label": "recurrence at the 6-month follow-up", "type": "recurrence"},
+                           {"date": "20240513", "label": "after 3 months of anlotinib", "type": "posttreatment"},
+                       ],
+                       "resection_date": "20230805",
+                       "recist_targets": ["left adrenal region recurrence", "left psoas recurrence"],
+                       "unchanged": "both recurrences, after three months of anlotinib",
+                   })
 
 
 def _myxoid() -> CaseDef:
@@ -581,6 +618,8 @@ def build_truth(defn: CaseDef, series: dict[str, PhantomSeries], spine: SpineMod
             bil["compression_contours_lps"] = first["compression_contours_lps"]
     bil["per_series"] = per_series
     truth["bilsky"] = bil
+    if defn.follow_up:
+        truth["follow_up"] = defn.follow_up
     # Post-operative scene grade (thoracic case)
     if defn.bilsky_scene != "postop" and "postop" in defn.scenes:
         post = defn.scenes["postop"]
