@@ -198,7 +198,10 @@ def test_send_to_pacs_stores_the_cases_sr(qtbot, window, sample_pacs: SamplePacs
     try:
         # one SR per study with measurements, and the key images' KOS (their secondary captures stay here)
         assert sorted(s.modality for s in added[THORACIC_CT_STUDY]) == ["KO", "SR"]
-        assert all("SR" in {s.modality for s in series} for series in added.values())
+        case = window.case.case
+        measured = {s.study_instance_uid for s in case.series
+                    if any(m.series_instance_uid == s.series_instance_uid for m in case.measurements)}
+        assert {uid for uid, series in added.items() if "SR" in {s.modality for s in series}} == measured
         assert any("Sent to orthanc: SR (study " in text for _, text in window.message_bar.messages())
     finally:
         for series in added.values():
