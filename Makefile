@@ -40,6 +40,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_load.py
 	@if [ -f benchmarks/bench_render.py ]; then QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_render.py; fi
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_window.py
 
 samples: $(STAMP)
 	$(BIN)/python -m tools.phantom sample_dicoms
