@@ -19,7 +19,9 @@ Hooks for feature modules (installed from app/features.py, each in its own file)
     signals: volumeLoaded(Volume), seriesShown(Volume), activeViewChanged(SliceView), layoutChanged(str)
 
 Loading runs in worker threads (app/loading.py): scan -> pick a series -> load with a progress bar and a
-Cancel button in the status bar. Loaded volumes are kept (up to ``CACHE_BYTES``) so switching series is
+Cancel button in the status bar. The series is shown as soon as the slices near the cursor are in (the
+progressive first image: ``load_series``' ``on_first``); the rest arrive while the reader looks, and
+``volumeLoaded`` follows when every image is in. Loaded volumes are kept (up to ``CACHE_BYTES``) so switching series is
 instant. Window/level is shared by all views of one series (widgets/window_level.py).
 """
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,7 +56,7 @@ from app.settings import Settings
 from imaging import LoadError, scan_series
 from imaging.dicom.load import load_series
 from imaging.dicom.series import ScanResult, SeriesInfo
-from imaging.display import acquired_orientation, series_thumbnail, volume_thumbnail
+from imaging.display import acquired_orientation, series_thumbnail, volume_thumbnail, window_presets
 from imaging.volume import Volume
 from widgets.case_controller import CaseController
 from widgets.message_bar import MessageBar
@@ -68,6 +71,7 @@ _log = logging.getLogger(__name__)
 
 CASE_SUFFIX = ".spinecase.json"
 CACHE_BYTES = 2 * 1024**3  # loaded volumes kept in memory
+PROGRESS_INTERVAL_S = 0.04  # progress bar (and views of a series still loading) refresh at most this often
 # files expected beside images (reports, notes): not worth a "skipped files" message
 NOT_IMAGES = {".json", ".txt", ".md", ".csv", ".xml", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".log"}
 LAYOUT_LABELS = {"1x1": "1\u00d71", "1x2": "1\u00d72", "2x2": "2\u00d72", "spine": "Spine"}
@@ -114,6 +118,8 @@ class MainWindow(QMainWindow):
         self._path_handlers: list[tuple[Callable[[str], bool], Callable[[str], None]]] = [
             (lambda p: p.lower().endswith(CASE_SUFFIX), self._case_file_not_supported)]
         self._load_job: Job | None = None
+        self._progress_shown_at = 0.0  # monotonic time of the last progress-bar update (throttled)
+        self._pending_thumbnails: list[SeriesInfo] = []
         self._panel_docks: list[QDockWidget] = []
         self.last_error: str | None = None
         # Feature hooks: extra window-title parts (after "SpineCase"; may hold Qt's "[*]" modified marker)
@@ -401,8 +407,9 @@ class MainWindow(QMainWindow):
         return self._volumes.get(self._current_key) if self._current_key else None
 
     def volumes(self) -> dict[str, Volume]:
-        """Loaded volumes by series key."""
-        return dict(self._volumes)
+        """Loaded volumes by series key (a series shown while its images still arrive is listed once every
+        image is in)."""
+        return {k: v for k, v in self._volumes.items() if not v.is_loading}
 
     def current_series_key(self) -> str | None:
         return self._current_key
@@ -655,8 +662,11 @@ class MainWindow(QMainWindow):
         if pick is None:
             self.show_message(f"No series matches {wanted!r}; showing the default series.", "warning")
             pick = self.pick_series(list(result), None)
+        # Thumbnails wait until the chosen series shows: they would compete with its first image.
+        self._pending_thumbnails = [i for i in result if i.key not in self._volumes and i.key != pick.key]
         self.load_series_key(pick.key)
-        self._start_thumbnails([i for i in result if i.key not in self._volumes])
+        if self._load_job is None:
+            self._start_pending_thumbnails()
 
     @staticmethod
     def pick_series(series: list[SeriesInfo], wanted: str | None) -> SeriesInfo | None:
@@ -675,6 +685,10 @@ class MainWindow(QMainWindow):
         if cts:
             return max(cts, key=lambda i: i.image_count)
         return max(series, key=lambda i: i.image_count)
+
+    def _start_pending_thumbnails(self) -> None:
+        infos, self._pending_thumbnails = self._pending_thumbnails, []
+        self._start_thumbnails(infos)
 
     def _start_thumbnails(self, infos: list[SeriesInfo]) -> None:
         if not infos:
@@ -696,14 +710,45 @@ class MainWindow(QMainWindow):
         if self._load_job is not None:
             self._load_job.cancel()
         label = f"Loading {info.modality} {info.description or info.series_uid}".strip()
-        job = Job(lambda progress, cancel: load_series(info, progress=progress, cancel=cancel), label)
+        shown: list[Volume] = []  # the volume once its first image is shown
+
+        def focus() -> int | None:
+            # Called on the loading thread: the slice under the shared cursor is decoded first.
+            cursor = self.grid.mpr.cursor
+            if not shown or cursor is None:
+                return None
+            return int(round(float(shown[0].lps_to_index(cursor)[2])))
+
+        job = Job(lambda progress, cancel: load_series(info, progress=progress, cancel=cancel, focus=focus,
+                                                       on_first=job.publish), label)
+        job.partial.connect(lambda vol: (shown.append(vol), self._on_first_image(key, vol, view)))
         job.finished.connect(lambda vol: self._on_loaded(key, vol, view))
         job.failed.connect(lambda msg: self.show_message(f"Could not load the series: {msg}", "error"))
         job.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled", 4000))
+        job.done.connect(lambda: self._drop_unfinished(key, shown))
         self._load_job = job
         self._start_job(job)
 
+    def _on_first_image(self, key: str, volume: Volume, view: SliceView | None) -> None:
+        """The slices near the cursor are in: show the series while the rest of it loads."""
+        self._volumes[key] = volume
+        self.show_series(key, view)
+        self._start_pending_thumbnails()
+
+    def _drop_unfinished(self, key: str, shown: list[Volume]) -> None:
+        """A load that showed its first image and then failed or was cancelled: its volume goes (a series
+        is never left half loaded; selecting it again loads it again)."""
+        if not shown or not shown[0].is_loading:
+            return
+        if self._volumes.get(key) is shown[0]:
+            del self._volumes[key]
+        for v in self.grid.views:
+            if v.volume() is shown[0]:
+                v.set_volume(None)
+        self._start_pending_thumbnails()
+
     def _on_loaded(self, key: str, volume: Volume, view: SliceView | None) -> None:
+        shown_already = self._volumes.get(key) is volume  # its first image is on screen (progressive)
         self._volumes[key] = volume
         self.browser.set_loaded(key)
         self.browser.set_thumbnail(key, volume_thumbnail(volume, 64))
@@ -712,7 +757,16 @@ class MainWindow(QMainWindow):
             self.show_message(f"{desc}: " + " ".join(volume.warnings[:3])
                               + (f" (+{len(volume.warnings) - 3} more)" if len(volume.warnings) > 3 else ""),
                               "warning", "\n".join(volume.warnings))
-        self.show_series(key, view)
+        if shown_already:
+            wl = self._window_levels.get(key)
+            if wl is not None:
+                wl.presets = window_presets(volume)  # automatic windows over every image, not the first few
+            for v in self.grid.views:
+                if v.volume() is volume:
+                    v.update()
+        else:
+            self.show_series(key, view)
+        self._start_pending_thumbnails()
         self._evict(keep=key)  # after showing, so the volume it replaced on screen can go
         self.volumeLoaded.emit(volume)
 
@@ -739,6 +793,13 @@ class MainWindow(QMainWindow):
         self.jobs.start(job)
 
     def _on_progress(self, job: Job, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._progress_shown_at < PROGRESS_INTERVAL_S:
+            return  # a frame every millisecond: the bar and the views refresh at most 25 times a second
+        self._progress_shown_at = now
+        for v in self.grid.views:
+            if v.volume() is not None and v.volume().is_loading:
+                v.update()  # slices arriving in a series already shown
         if total > 0:
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(done)
