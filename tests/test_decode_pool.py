@@ -113,3 +113,25 @@ def test_without_worker_processes_the_loading_thread_decodes(tmp_path: Path, mon
     monkeypatch.setattr(decode_pool, "run_in_workers", no_processes)
     np.testing.assert_array_equal(load_series(scan_series(tmp_path)[0]).array, truth["values"])
     assert load_module._MIN_POOLED <= 5
+
+
+def test_workers_never_run_the_applications_main_script_again(tmp_path: Path) -> None:
+    """multiprocessing would have each worker import ``__main__`` again: an unguarded script (a profiler
+    run, a tool) would then open windows or start loads in every worker."""
+    import subprocess
+    import sys
+
+    _jpeg2000_series(tmp_path / "j2k", (6, 64, 64))
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
+        "print('main ran', flush=True)\n"
+        "from imaging import load_series, scan_series\n"
+        f"vol = load_series(scan_series({str(tmp_path / 'j2k')!r})[0])\n"
+        "from imaging.dicom import decode_pool\n"
+        "print('loaded', vol.shape, len(decode_pool._POOL.workers), flush=True)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("main ran") == 1, out.stdout
+    assert "loaded (6, 64, 64) 2" in out.stdout or "loaded (6, 64, 64) 1" in out.stdout

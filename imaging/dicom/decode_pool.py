@@ -4,7 +4,8 @@ JPEG 2000 (and JPEG, JPEG-LS, RLE) decoders are native code that holds Python's 
 SpineCase decodes in worker processes, one per core (as dcm2niix and GDCM's readers leave the cores idle,
 a 2-core laptop halves a JPEG 2000 series' load time). The workers are forked from a server process
 (``multiprocessing``'s "forkserver" start method: never a fork of the multi-threaded GUI process) that
-imported the decoders once, so a worker starts in milliseconds; they stay alive between loads.
+imported the decoders once, so a worker starts in milliseconds; they stay alive between loads. A worker
+never imports the application's main script (multiprocessing would: see `_NoMainPopen`).
 
 * **Priority.** The caller chooses which frame goes out next (``next_index``): the loader sends the
   frames nearest the slice the reader looks at first, so the first image appears long before the series
@@ -25,6 +26,7 @@ arrive, ``result`` being the function's return value or a `LoadError`.
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -32,6 +34,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from multiprocessing import context, forkserver, popen_forkserver, reduction, spawn, util
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -63,8 +66,8 @@ class _Worker:
     def __init__(self, ctx: BaseContext) -> None:
         parent_end, child_end = ctx.Pipe(duplex=True)
         self.conn: Connection = parent_end
-        self.process: BaseProcess = ctx.Process(target=_worker_main, args=(child_end,), daemon=True,  # type: ignore[attr-defined]  # BaseContext stubs lack Process
-                                                name="spinecase-decoder")
+        self.process: BaseProcess = _WorkerProcess(target=_worker_main, args=(child_end,), daemon=True,
+                                                   name="spinecase-decoder")
         self.process.start()
         child_end.close()
         self.index: int | None = None  # the item in flight
@@ -254,6 +257,37 @@ def _replacement(n_workers: int) -> list[_Worker]:
 
 
 # -- the worker process ---------------------------------------------------------------------------------
+
+class _NoMainPopen(popen_forkserver.Popen):
+    """multiprocessing's forkserver launch, minus the main module: multiprocessing would have the worker
+    import the application's ``__main__`` script again (only harmless under ``if __name__ == "__main__"``;
+    an unguarded script -- a profiler run, a notebook, a tool -- would open windows or start loads in every
+    worker). A decoder needs nothing from it: the function it runs is importable by name."""
+
+    def _launch(self, process_obj: BaseProcess) -> None:  # as popen_forkserver.Popen._launch (Python 3.11)
+        prep_data = spawn.get_preparation_data(process_obj._name)  # type: ignore[attr-defined]  # private
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        buf = io.BytesIO()
+        context.set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            context.set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]  # set by Popen.__init__, not in the stubs
+        parent_w = os.dup(w)  # the child watches this to notice the parent is gone
+        self.finalizer = util.Finalize(self, util.close_fds, (parent_w, self.sentinel))  # type: ignore[attr-defined]  # not in the stubs
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _WorkerProcess(multiprocessing.context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: BaseProcess) -> _NoMainPopen:  # noqa: N802 - multiprocessing's name
+        return _NoMainPopen(process_obj)
+
 
 def _worker_main(conn: Connection) -> None:
     """Answer ``(index, fn, item, args)`` with ``(index, True, fn(item, *args))`` or ``(index, False,
