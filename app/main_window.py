@@ -54,6 +54,7 @@ from app.about import show_about, show_shortcuts
 from app.loading import Job, JobRunner
 from app.settings import Settings
 from imaging import LoadError, scan_series
+from imaging.dicom import decode_pool
 from imaging.dicom.load import load_series
 from imaging.dicom.series import ScanResult, SeriesInfo
 from imaging.display import acquired_orientation, series_thumbnail, volume_thumbnail, window_presets
@@ -633,6 +634,7 @@ class MainWindow(QMainWindow):
             dicom = [p for p in dicom if p not in missing]
             if not dicom:
                 return
+        decode_pool.prestart()  # compressed series decode in worker processes: start them during the scan
         target = dicom if len(dicom) > 1 else dicom[0]
         name = Path(dicom[0]).name + (f" (+{len(dicom) - 1})" if len(dicom) > 1 else "")
         job = Job(lambda progress, _cancel: scan_series(target, progress=progress), f"Scanning {name}")
