@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "app.commands.export",
     "app.commands.schema",
     "app.commands.bilsky_agreement",
+    "app.commands.pacs",
     "app.commands.deidentify",
 ]
 
@@ -41,7 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # A command may take a trailing positional after its options (``pacs pull NAME --study UID DEST``), which
+    # argparse cannot place once it has matched the leading positionals; such a command sets
+    # ``_trailing_positional`` and gets it here. Any other leftover is an error, as with parse_args.
+    args, extra = parser.parse_known_args(argv)
+    trailing = getattr(args, "_trailing_positional", None)
+    if extra and trailing and getattr(args, trailing, None) is None and len(extra) == 1 \
+            and not extra[0].startswith("-"):
+        setattr(args, trailing, extra.pop())
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

@@ -14,6 +14,11 @@ Hooks for feature modules (installed from app/features.py, each in its own file)
     window.views(); window.active_view(); window.current_volume(); window.volumes(); window.grid.mpr
     window.show_message(text, "warning")         # non-modal message bar above the views
     window.title_parts.append(fn)                # fn() -> str shown in the window title (the case name)
+    window.hang_on_open = fn                     # fn(scan, wanted) -> bool: arranges the views itself (protocols)
+    window.layout_planner = fn                   # fn(key, layout) -> [(key|None, plane|None, placeholder)] | None
+    window.ensure_volumes(keys, fn)              # load several series (one job), then fn()
+    window.present(key, layout)                  # show a series as the main one, in a layout
+    window.show_in_view(key, view)               # one series in one view (its acquired plane)
     window.close_guards.append(fn)               # fn() -> bool before closing; False keeps the window open
                                                  # (then aboutToClose() is emitted: release files, locks)
     signals: volumeLoaded(Volume), seriesShown(Volume), activeViewChanged(SliceView), layoutChanged(str)
@@ -53,7 +58,7 @@ from PySide6.QtWidgets import (
 from app.about import show_about, show_shortcuts
 from app.loading import Job, JobRunner
 from app.settings import Settings
-from imaging import LoadError, scan_series
+from imaging import LoadCancelled, LoadError, scan_series
 from imaging.dicom import decode_pool
 from imaging.dicom.load import load_series
 from imaging.dicom.series import ScanResult, SeriesInfo
@@ -75,7 +80,7 @@ CACHE_BYTES = 2 * 1024**3  # loaded volumes kept in memory
 PROGRESS_INTERVAL_S = 0.04  # progress bar (and views of a series still loading) refresh at most this often
 # files expected beside images (reports, notes): not worth a "skipped files" message
 NOT_IMAGES = {".json", ".txt", ".md", ".csv", ".xml", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".log"}
-LAYOUT_LABELS = {"1x1": "1\u00d71", "1x2": "1\u00d72", "2x2": "2\u00d72", "spine": "Spine"}
+LAYOUT_LABELS = {"1x1": "1\u00d71", "1x2": "1\u00d72", "1x3": "1\u00d73", "2x2": "2\u00d72", "spine": "Spine"}
 
 
 def _version() -> str:
@@ -127,6 +132,12 @@ class MainWindow(QMainWindow):
         # and checks run before the window closes (e.g. "save changes?"; False cancels the close).
         self.title_parts: list[Callable[[], str]] = []
         self.close_guards: list[Callable[[], bool]] = []
+        # Reading workflow hooks (app/feature_reading.py): arrange the views when series open, and choose
+        # the series of each view of a layout. None: the main series in every view (reformatted).
+        self.hang_on_open: Callable[[ScanResult, str | None], bool] | None = None
+        self.layout_planner: Callable[[str, str], list[tuple[str | None, str | None, str]] | None] | None = None
+        self.explicit_layout = False  # the layout was asked for (spinecase open --layout): protocols keep it
+        self._next_cursor: np.ndarray | None = None
 
         self._build_central()
         self._build_docks()
@@ -164,6 +175,7 @@ class MainWindow(QMainWindow):
         self.grid = ViewGrid(central)
         box.addWidget(self.grid, 1)
         self.setCentralWidget(central)
+        self.grid.mpr.source_hint = lambda: self._active_view
         for v in self.grid.views:
             v.activated.connect(self.set_active_view)
             v.hoverChanged.connect(self._on_hover)
@@ -436,14 +448,30 @@ class MainWindow(QMainWindow):
         if name not in LAYOUTS:
             raise ValueError(f"unknown layout {name!r}; expected one of {', '.join(LAYOUTS)}")
         cursor = self.grid.mpr.cursor
+        self._arrange(name)
+        if self._current_key in self._volumes:
+            self._show_in_layout(self._current_key, cursor)
+        self.layoutChanged.emit(name)
+
+    def _arrange(self, name: str) -> None:
         self.grid.set_layout(name)
         self.layout_actions[name].setChecked(True)
         self.settings.set_last_layout(name)
-        if self._current_key in self._volumes:
-            self._show_in_layout(self._current_key, cursor)
         if self._active_view not in self.grid.visible_views():
             self.set_active_view(self.grid.views[0])
-        self.layoutChanged.emit(name)
+
+    def present(self, key: str, layout: str | None = None, cursor: np.ndarray | None = None) -> None:
+        """Show loaded series ``key`` as the main series, in ``layout`` (default: the current one), with the
+        shared cursor at ``cursor`` (LPS in ``key``'s frame; default its centre); the layout planner fills
+        the other views."""
+        if layout is not None and layout != self.grid.layout_name():
+            self._arrange(layout)
+            self.layoutChanged.emit(layout)
+        self._next_cursor = cursor
+        try:
+            self.show_series(key)
+        finally:
+            self._next_cursor = None
 
     def set_active_view(self, view: SliceView) -> None:
         if view is self._active_view:
@@ -495,13 +523,13 @@ class MainWindow(QMainWindow):
         if key not in self._volumes:
             raise KeyError(key)
         vol = self._volumes[key]
-        if view is not None and view in self.grid.views and key != self._current_key \
-                and self._current_key in self._volumes:
-            # Dropped on one view: that view shows the series in its acquired plane; the others stay.
+        if view is not None and view in self.grid.views and self._current_key in self._volumes:
+            # Dropped on (or clicked into) one view: that view shows the series in its acquired plane; the
+            # others stay. It goes to the shared cursor when it follows it (same frame, levels, offset).
             view.set_volume(vol, acquired_orientation(vol), self._wl(key))
-            if self.grid.mpr.cursor is not None and self._inside(vol, self.grid.mpr.cursor):
-                view.set_cursor(self.grid.mpr.cursor)
-            self._other_key = key
+            self.grid.mpr.sync_view(view)
+            if key != self._current_key:
+                self._other_key = key
             self.set_active_view(view)
             self.seriesShown.emit(vol)
             return
@@ -519,7 +547,19 @@ class MainWindow(QMainWindow):
         vol = self._volumes[key]
         wl = self._wl(key)
         orients = LAYOUT_ORIENTATIONS[self.grid.layout_name()]
-        for view, o in zip(self.grid.views, orients, strict=False):
+        plan = self.layout_planner(key, self.grid.layout_name()) if self.layout_planner is not None else None
+        for i, (view, o) in enumerate(zip(self.grid.views, orients, strict=False)):
+            if plan is not None and i < len(plan) and plan[i][0] != key:
+                other_key, plane, placeholder = plan[i]
+                if other_key is not None and other_key in self._volumes:
+                    ov = self._volumes[other_key]
+                    view.set_volume(ov, plane or acquired_orientation(ov), self._wl(other_key))
+                else:
+                    view.set_volume(None)
+                    view.placeholder = placeholder or "Drag a series here from the browser"
+                continue
+            if plan is not None and i < len(plan):
+                o = plan[i][1] or o
             if o == "":
                 other = self._other_key if self._other_key in self._volumes and self._other_key != key else None
                 if other is not None:
@@ -529,10 +569,13 @@ class MainWindow(QMainWindow):
                     view.set_volume(None)
             else:
                 view.set_volume(vol, o or acquired_orientation(vol), wl)
+        if cursor is None and self._next_cursor is not None:
+            cursor = self._next_cursor
         if cursor is None or not self._inside(vol, cursor):
             s, r, c = vol.shape
             cursor = vol.index_to_lps(((c - 1) / 2, (r - 1) / 2, (s - 1) / 2))
-        self.grid.mpr.set_cursor(cursor)
+        main_view = next((v for v in self.grid.views if v.volume() is vol), None)
+        self.grid.mpr.set_cursor(cursor, main_view)
         self._update_title(vol)
 
     @staticmethod
@@ -614,10 +657,11 @@ class MainWindow(QMainWindow):
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear Recent", self.settings.clear_recent)
 
-    def open_paths(self, paths: Sequence[str | os.PathLike], series: str | None = None) -> None:
+    def open_paths(self, paths: Sequence[str | os.PathLike], series: str | None = None, show: bool = True) -> None:
         """Open folders, DICOM files and (via registered handlers) case files. ``series`` picks the series
         to show: a SeriesInstanceUID, a series number or part of a description; else the first CT, else the
-        series with the most images."""
+        series with the most images. With ``show`` False the series only join the browser (a PACS retrieval
+        adds each series as it arrives without taking the views away from the one being read)."""
         dicom: list[str] = []
         for p in (str(x) for x in paths):
             for predicate, handler in self._path_handlers:
@@ -638,14 +682,14 @@ class MainWindow(QMainWindow):
         target = dicom if len(dicom) > 1 else dicom[0]
         name = Path(dicom[0]).name + (f" (+{len(dicom) - 1})" if len(dicom) > 1 else "")
         job = Job(lambda progress, _cancel: scan_series(target, progress=progress), f"Scanning {name}")
-        job.finished.connect(lambda result: self._on_scanned(result, dicom, series))
+        job.finished.connect(lambda result: self._on_scanned(result, dicom, series, show))
         job.failed.connect(lambda msg: self.show_message(msg, "error"))
         self._start_job(job)
 
     def _case_file_not_supported(self, path: str) -> None:
         self.show_message(f"{Path(path).name}: case files open once the case feature is installed.", "warning")
 
-    def _on_scanned(self, result: ScanResult, paths: list[str], wanted: str | None) -> None:
+    def _on_scanned(self, result: ScanResult, paths: list[str], wanted: str | None, show: bool = True) -> None:
         # Reports, notes and pictures beside the images are expected: only other skipped files are news.
         skipped = [s for s in result.skipped if Path(s.path).suffix.lower() not in NOT_IMAGES]
         if skipped:
@@ -660,6 +704,9 @@ class MainWindow(QMainWindow):
         for info in result:
             self._infos[info.key] = info
         self.browser.add_series(result)
+        if not show or (self.hang_on_open is not None and self.hang_on_open(result, wanted)):
+            self._start_thumbnails([i for i in result if i.key not in self._volumes])
+            return
         pick = self.pick_series(list(result), wanted)
         if pick is None:
             self.show_message(f"No series matches {wanted!r}; showing the default series.", "warning")
@@ -749,8 +796,74 @@ class MainWindow(QMainWindow):
                 v.set_volume(None)
         self._start_pending_thumbnails()
 
-    def _on_loaded(self, key: str, volume: Volume, view: SliceView | None) -> None:
-        shown_already = self._volumes.get(key) is volume  # its first image is on screen (progressive)
+    def show_in_view(self, key: str, view: SliceView) -> None:
+        """Show series ``key`` in one view (its acquired plane); loads it first when needed."""
+        if self._current_key not in self._volumes:
+            self.load_series_key(key)  # nothing shown yet: it becomes the main series
+            return
+        self.load_series_key(key, view)
+
+    def ensure_volumes(self, keys: Sequence[str], on_ready: Callable[[], None], label: str = "") -> Job | None:
+        """Load the series ``keys`` not loaded yet (one background job with progress and Cancel), then call
+        ``on_ready`` (at once when all are loaded). A series that fails to load is named in the message bar
+        and left out; a new load cancels this one."""
+        missing = [k for k in dict.fromkeys(keys) if k not in self._volumes]
+        infos = [(k, self._infos.get(k) or self.browser.series_info(k)) for k in missing]
+        unknown = [k for k, i in infos if i is None]
+        if unknown:
+            self.show_message(f"Unknown series {', '.join(unknown)}", "error")
+        infos = [(k, i) for k, i in infos if i is not None]
+        if not infos:
+            on_ready()
+            return None
+        if self._load_job is not None:
+            self._load_job.cancel()
+
+        sizes = [max(info.image_count, 1) for _k, info in infos]
+        total = sum(sizes)
+
+        def work(progress, cancel):  # noqa: ANN001, ANN202 - runs in the worker thread
+            done: dict[str, Volume] = {}
+            failed: dict[str, str] = {}
+            offset = 0
+            for n, (k, info) in enumerate(infos):
+                if cancel():
+                    break
+                try:
+                    # one series reports as the loader does; several report images over all of them
+                    report = progress if len(infos) == 1 else (lambda i, t, o=offset, n=n: progress(
+                        o + min(i * sizes[n] // max(t, 1), sizes[n]), total))
+                    done[k] = load_series(info, progress=report, cancel=cancel)
+                except LoadCancelled:
+                    raise
+                except LoadError as exc:
+                    failed[k] = str(exc)
+                offset += sizes[n]
+            return done, failed
+
+        text = label or f"Loading {len(infos)} series"
+        job = Job(work, text)
+        job.finished.connect(lambda result: self._on_many_loaded(result, on_ready))
+        job.failed.connect(lambda msg: self.show_message(f"Could not load the series: {msg}", "error"))
+        job.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled", 4000))
+        self._load_job = job
+        self._start_job(job)
+        return job
+
+    def _on_many_loaded(self, result: tuple[dict[str, Volume], dict[str, str]], on_ready: Callable[[], None]) -> None:
+        done, failed = result
+        for key, volume in done.items():
+            self._store_volume(key, volume)
+        for key, reason in failed.items():
+            info = self._infos.get(key)
+            self.show_message(f"Could not load {info.description if info else key}: {reason}", "error")
+        on_ready()
+        if done:
+            self._evict(keep=next(iter(done)))
+        for volume in done.values():
+            self.volumeLoaded.emit(volume)
+
+    def _store_volume(self, key: str, volume: Volume) -> None:
         self._volumes[key] = volume
         self.browser.set_loaded(key)
         self.browser.set_thumbnail(key, volume_thumbnail(volume, 64))
@@ -759,6 +872,10 @@ class MainWindow(QMainWindow):
             self.show_message(f"{desc}: " + " ".join(volume.warnings[:3])
                               + (f" (+{len(volume.warnings) - 3} more)" if len(volume.warnings) > 3 else ""),
                               "warning", "\n".join(volume.warnings))
+
+    def _on_loaded(self, key: str, volume: Volume, view: SliceView | None) -> None:
+        shown_already = self._volumes.get(key) is volume  # its first image is on screen (progressive)
+        self._store_volume(key, volume)
         if shown_already:
             wl = self._window_levels.get(key)
             if wl is not None:

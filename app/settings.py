@@ -109,6 +109,18 @@ class Settings:
         self.set_value("reader/name", name.strip())
 
     # -- where the settings live ---------------------------------------------------------------------------
+    def folder(self) -> Path | None:
+        """The settings folder (where the reader's own files, e.g. hanging protocols, live): beside the INI
+        file, else the platform's configuration folder for SpineCase; None for in-memory settings."""
+        if self._qs is None:
+            return None
+        if self._qs.format() == QSettings.IniFormat:
+            return Path(self._qs.fileName()).parent
+        from PySide6.QtCore import QStandardPaths
+
+        base = QStandardPaths.writableLocation(QStandardPaths.GenericConfigLocation)
+        return Path(base) / "SpineCase" if base else None
+
     def file_path(self) -> Path | None:
         """The INI file these settings are kept in (tests, kiosks, ``SPINECASE_SETTINGS``); None when they
         live in the platform's native store or only in memory."""

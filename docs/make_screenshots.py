@@ -10,7 +10,11 @@ grabbing the window, so the pictures always show what the current code does:
   article supports; here a reader completes the rest from the images, and pain — which the article does not
   report — is answered "pain-free lesion" for the illustration;
 * bilsky_assistant_thoracic.png — contours of canal, sac, cord and tumour on the slice of worst compression and
-  the suggested grade (issue 7).
+  the suggested grade (issue 7);
+* reading_protocol_thoracic.png — the thoracic folder opened: the spine MR hanging protocol puts sag T2 | sag T1 |
+  ax T2 of the pre-operative MR side by side, linked, at the level of worst compression (issue 17);
+* reading_prior_comparison.png — the case's post-operative MR (left) beside the pre-operative MR (right),
+  linked by the labelled vertebral levels, at T6 (issue 17).
 
 The measurement screenshot comes from ``SPINECASE_SCREENSHOTS=full pytest tests/test_measure_gui_screenshot.py``
 and the report pages from the export; the phantom previews from ``python -m tools.phantom``.
@@ -31,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea  # noqa: E402
 
 THORACIC = ROOT / "sample_dicoms" / "thoracic_ddlps"
@@ -81,6 +86,7 @@ def viewer_shots(app: QApplication, tmp: Path, out: Path) -> None:
     sag_t2 = next(s for s in truth["series"] if s["folder"] == "mr_sag_t2")["series_uid"]
     for name, series in (("viewer_spine_layout_ct.png", None), ("viewer_spine_layout_sag_t2.png", sag_t2)):
         w = _window(tmp)
+        w.explicit_layout = True  # the spine layout as asked (spinecase open --layout spine), not a protocol
         w.open_paths([THORACIC], series=series)
         _settle(app, w)
         w.grid.mpr.set_cursor(worst)
@@ -150,6 +156,34 @@ def assistant_shot(app: QApplication, tmp: Path, out: Path) -> None:
     w.close()
 
 
+def reading_shots(app: QApplication, tmp: Path, out: Path) -> None:
+    worst = np.asarray(_truth()["bilsky"]["worst_point_lps"])
+    w = _window(tmp)
+    w.open_paths([THORACIC])  # the spine MR protocol hangs sag T2 | sag T1 | ax T2
+    _settle(app, w)
+    for dock in w.findChildren(QDockWidget):  # the annotation panels aside: room for the three views
+        if w.dockWidgetArea(dock) == Qt.RightDockWidgetArea:
+            dock.hide()
+    sag = w.grid.layout_views()[0]
+    w.grid.mpr.set_cursor(worst, sag)
+    _settle(app, w)
+    w.grab().save(str(out / "reading_protocol_thoracic.png"))
+    w.close()
+
+    w = _window(tmp)
+    w.case_feature.open_case(THORACIC / "case.spinecase.json", recover=False)
+    _settle(app, w)
+    w.reading.choose_protocol("compare-mr")  # Ctrl+4: current | prior, linked by the labelled levels
+    _settle(app, w)
+    prior_sag = w.grid.layout_views()[1]
+    w.set_active_view(prior_sag)
+    w.grid.mpr.set_cursor(worst, prior_sag)
+    _settle(app, w)
+    w.grab().save(str(out / "reading_prior_comparison.png"))
+    w.case.undo_stack.setClean()
+    w.close()
+
+
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +194,7 @@ def main() -> int:
         viewer_shots(app, tmp, out)
         annotation_shots(app, tmp, out)
         assistant_shot(app, tmp, out)
+        reading_shots(app, tmp, out)
     print(f"screenshots written to {out}")
     return 0
 

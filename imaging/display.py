@@ -454,25 +454,36 @@ def acquired_orientation(volume: Volume) -> str:
 # ------------------------------------------------------------------------------------------------------
 # Screen geometry (true physical aspect, orientation letters, reference lines)
 # ------------------------------------------------------------------------------------------------------
-def screen_axes(geometry: PlaneGeometry) -> tuple[np.ndarray, np.ndarray]:
+def screen_axes(geometry: PlaneGeometry, turn: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Unit LPS vectors of screen right and screen down for a plane drawn with its true shape: right is
-    ``x_dir``; down is ``y_dir`` made orthogonal to it (they differ only for sheared, gantry-tilt planes)."""
+    ``x_dir``; down is ``y_dir`` made orthogonal to it (they differ only for sheared, gantry-tilt planes).
+    ``turn`` is the view's flip/rotation (imaging/viewer/screen.py), applied on top."""
     e1 = geometry.x_dir
     e2 = geometry.y_dir - (geometry.y_dir @ e1) * e1
-    return e1, e2 / np.linalg.norm(e2)
+    e2 = e2 / np.linalg.norm(e2)
+    if turn is not None and tuple(turn) != (1, 0, 0, 1):
+        from imaging.viewer.screen import as_turn, turned_axes
+
+        return turned_axes(e1, e2, as_turn(turn))
+    return e1, e2
 
 
-def screen_matrix(geometry: PlaneGeometry) -> np.ndarray:
-    """2x2 matrix: display pixel ``(x, y)`` -> millimetres along (screen right, screen down)."""
+def screen_matrix(geometry: PlaneGeometry, turn: Sequence[int] | None = None) -> np.ndarray:
+    """2x2 matrix: display pixel ``(x, y)`` -> millimetres along (screen right, screen down), after the
+    view's flip/rotation ``turn`` when given."""
     e1, e2 = screen_axes(geometry)
     xv = geometry.x_dir * geometry.x_spacing
     yv = geometry.y_dir * geometry.y_spacing
-    return np.array([[xv @ e1, yv @ e1], [xv @ e2, yv @ e2]])
+    m = np.array([[xv @ e1, yv @ e1], [xv @ e2, yv @ e2]])
+    if turn is not None and tuple(turn) != (1, 0, 0, 1):
+        m = np.asarray(turn, dtype=float).reshape(2, 2) @ m
+    return m
 
 
-def edge_letters(geometry: PlaneGeometry) -> dict[str, str]:
-    """Orientation letters for the ``left``, ``right``, ``top`` and ``bottom`` edges of the drawn plane."""
-    e1, e2 = screen_axes(geometry)
+def edge_letters(geometry: PlaneGeometry, turn: Sequence[int] | None = None) -> dict[str, str]:
+    """Orientation letters for the ``left``, ``right``, ``top`` and ``bottom`` edges of the drawn plane
+    (flipped or rotated by ``turn``: the letters follow the image)."""
+    e1, e2 = screen_axes(geometry, turn)
     # Cached on the (rounded) screen axes: they change when the plane turns, not when the slice moves.
     return dict(_edge_letters(tuple(np.round(e1, 5).tolist()), tuple(np.round(e2, 5).tolist())))
 

@@ -24,6 +24,8 @@ def window(qtbot, tmp_path):
     w = MainWindow(settings=Settings(tmp_path / "settings.ini"), restore_state=False)
     qtbot.addWidget(w)
     w.resize(1200, 800)
+    w.set_layout("spine")
+    w.explicit_layout = True  # as `spinecase open --layout spine`: no hanging protocol takes over
     w.show()
     qtbot.waitExposed(w)
     yield w

@@ -128,7 +128,7 @@ class LevelOverlay(Overlay):
     def _tag_side(ctx: OverlayContext) -> int:
         """+1 when the tags go to the screen right, -1 to the left: the anterior side of a sagittal view,
         the patient's right on a coronal view."""
-        right, _down = screen_axes(ctx.geometry)
+        right, _down = screen_axes(ctx.geometry, getattr(ctx.view, "turn", None))
         towards = np.array([0.0, -1.0, 0.0]) if ctx.orientation == "sagittal" else np.array([-1.0, 0.0, 0.0])
         return 1 if float(np.dot(right, towards)) > 0 else -1
 

@@ -353,7 +353,7 @@ class OrientationOverlay(Overlay):
 
     @staticmethod
     def letters(ctx: OverlayContext) -> dict[str, str]:
-        return edge_letters(ctx.geometry)
+        return edge_letters(ctx.geometry, getattr(ctx.view, "turn", None))
 
 
 class ScaleBarOverlay(Overlay):

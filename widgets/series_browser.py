@@ -1,6 +1,7 @@
 """Study/series browser: patient -> study (date, description) -> series (modality, description, image
-count, thumbnail). Double-click or Enter loads a series (``seriesActivated(key)``); a series can be dragged
-onto a slice view (mime type ``SERIES_MIME`` holding the series key)."""
+count, thumbnail). A single click asks for the series in the active view (``seriesClicked(key)``);
+double-click or Enter shows it as the main series of the layout (``seriesActivated(key)``); a series can be
+dragged onto a slice view (mime type ``SERIES_MIME`` holding the series key)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class SeriesBrowser(QTreeWidget):
     """The study/series tree (see the module docstring)."""
 
     seriesActivated = Signal(str)
+    seriesClicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +55,7 @@ class SeriesBrowser(QTreeWidget):
         self._infos: dict[str, SeriesInfo] = {}
         self._placeholder = _placeholder_icon()
         self.itemActivated.connect(self._on_activated)
+        self.itemClicked.connect(self._on_clicked)
 
     # -- content ----------------------------------------------------------------------------------------
     def add_series(self, infos: Iterable[SeriesInfo]) -> None:
@@ -82,6 +85,19 @@ class SeriesBrowser(QTreeWidget):
 
     def series_keys(self) -> list[str]:
         return list(self._series)
+
+    def ordered_keys(self) -> list[str]:
+        """The series keys in the order the tree shows them (patient, study, series number)."""
+        out: list[str] = []
+        for p in range(self.topLevelItemCount()):
+            patient = self.topLevelItem(p)
+            for s in range(patient.childCount()):
+                study = patient.child(s)
+                for i in range(study.childCount()):
+                    key = study.child(i).data(0, KEY_ROLE)
+                    if key:
+                        out.append(str(key))
+        return out
 
     def series_info(self, key: str) -> SeriesInfo | None:
         return self._infos.get(key)
@@ -167,6 +183,11 @@ class SeriesBrowser(QTreeWidget):
         key = item.data(0, KEY_ROLE)
         if key:
             self.seriesActivated.emit(str(key))
+
+    def _on_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        key = item.data(0, KEY_ROLE)
+        if key:
+            self.seriesClicked.emit(str(key))
 
     def mimeTypes(self) -> list[str]:
         return [SERIES_MIME]

@@ -17,12 +17,13 @@ Navigation API (for tools, panels and the main window)::
     view.set_tool(tool); view.add_overlay(overlay); view.remove_overlay(overlay)
     view.corner_providers.append(("bottom_left", fn))   # extra corner text: fn(ctx) -> str | None
     view.request_cursor(lps)             # ask the MPR group to move the shared cursor there
+    view.set_turn(turn); view.turn       # flip/rotate on screen (imaging/viewer/screen.py); R resets it
 
 Signals: ``sliceChanged(int)``, ``planeChanged()`` (volume/orientation), ``viewChanged()`` (pan, zoom,
 slice: peers repaint reference lines), ``hoverChanged(object)`` (a `HoverInfo` or None),
 ``cursorRequested(object)`` (LPS point; Shift+click / crosshair tool), ``activated(object)`` (clicked or
 focused: the main window's "active view"), ``contextMenuRequested(object, object)`` (ViewEvent, QMenu:
-add actions before it shows).
+add actions before it shows), ``maximiseRequested()`` (a double-click no tool took: maximise / restore).
 
 Events: see widgets/tools.py for the order (Shift+click crosshair, active tool, navigation fallback).
 """
@@ -51,6 +52,7 @@ from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from imaging.display import PlaneSpec, Windower, plane_spec, sample, screen_matrix, view_transform
 from imaging.geometry import PlaneGeometry
+from imaging.viewer import screen
 from imaging.volume import Volume
 from widgets.overlays import PLANE_COLORS, Overlay, OverlayContext, default_overlays, draw_text, overlay_font
 from widgets.series_browser import SERIES_MIME
@@ -61,6 +63,7 @@ _log = logging.getLogger(__name__)
 BACKGROUND = QColor(0, 0, 0)
 ZOOM_MIN, ZOOM_MAX = 0.1, 40.0
 SETTLE_MS = 150  # after the last slice/window/zoom/pan change, redraw with interpolation
+MAXIMISE_TOOLS = ("navigate", "crosshair")  # tools during which a double-click maximises the view
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class SliceView(QWidget):
     cursorRequested = Signal(object)
     activated = Signal(object)
     contextMenuRequested = Signal(object, object)
+    maximiseRequested = Signal()  # double-click that no tool used
     seriesDropped = Signal(str)  # a series key dragged from the browser onto this view
     pathsDropped = Signal(list)  # files/folders dropped on this view
 
@@ -122,6 +126,7 @@ class SliceView(QWidget):
         self._transform_cache: tuple | None = None
         self._zoom = 1.0
         self._pan = (0.0, 0.0)
+        self.turn: tuple[int, int, int, int] = screen.IDENTITY  # flip/rotation on screen
         self._tool: Tool = NavigateTool()
         self._overlays: list[Overlay] = default_overlays()
         self._peers: Callable[[], list[SliceView]] = lambda: []
@@ -156,6 +161,8 @@ class SliceView(QWidget):
         new one is made when None). Starts on the middle plane unless ``slice_index`` is given."""
         if self._wl is not None:
             self._wl.changed.disconnect(self._on_window_changed)
+        if volume is not self._volume:
+            self.turn = screen.IDENTITY  # a new series starts unflipped, as in OHIF
         self._volume = volume
         self._spec = plane_spec(volume, orientation) if volume is not None else None
         self._wl = (window_level or WindowLevel(volume)) if volume is not None else None
@@ -292,9 +299,19 @@ class SliceView(QWidget):
         self.viewChanged.emit()
         self.update()
 
+    def set_turn(self, turn: screen.Turn) -> None:
+        """Flip/rotate the image on screen (`imaging.viewer.screen`); the letters follow, the pan resets."""
+        turn = screen.as_turn(turn)
+        if turn != self.turn:
+            self.turn = turn
+            self._pan = (0.0, 0.0)
+            self.viewChanged.emit()
+            self.update()
+
     def reset_view(self) -> None:
-        """R: fit to the view, centre it, and restore the series' default window."""
+        """R: fit to the view, centre it, undo flips and rotations, and restore the series' default window."""
         self._zoom, self._pan = 1.0, (0.0, 0.0)
+        self.turn = screen.IDENTITY
         if self._wl is not None:
             self._wl.reset()
         self.viewChanged.emit()
@@ -308,9 +325,9 @@ class SliceView(QWidget):
         if g is None:
             return None
         # The display->widget map depends on the plane's pixel shape (not on the slice), size, zoom and pan.
-        key = (id(self._spec), self.width(), self.height(), self._zoom, self._pan)
+        key = (id(self._spec), self.width(), self.height(), self._zoom, self._pan, self.turn)
         if self._transform_cache is None or self._transform_cache[0] != key:
-            t = view_transform(screen_matrix(g), (self._spec.width, self._spec.height),
+            t = view_transform(screen_matrix(g, self.turn), (self._spec.width, self._spec.height),
                                (float(self.width()), float(self.height())), self._zoom, self._pan, margin=4.0)
             qt = QTransform(t[0, 0], t[1, 0], t[0, 1], t[1, 1], t[0, 2], t[1, 2])
             self._transform_cache = (key, t, qt)
@@ -529,8 +546,15 @@ class SliceView(QWidget):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         ev = self._view_event(event.position(), event, event.button(), event.buttons(), event.modifiers())
-        if ev is not None and not self._tool.mouse_double_click(ev):
-            super().mouseDoubleClickEvent(event)
+        if ev is not None and self._tool.mouse_double_click(ev):
+            return
+        # only while navigating: a double-click while measuring or outlining must not change the layout
+        if event.button() == Qt.LeftButton and not event.modifiers() \
+                and getattr(self._tool, "name", "") in MAXIMISE_TOOLS:
+            self.maximiseRequested.emit()
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         # Right button is zoom-drag; the menu opens on a right click without a drag (mouseReleaseEvent)

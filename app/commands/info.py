@@ -28,14 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from imaging import LoadError, load_series, scan_series
     from imaging.dicom.load import describe_series, missing_slices_warning
+    from imaging.protocols import classify_all
 
     try:
         result = scan_series(args.paths)
     except LoadError as exc:
         print(f"spinecase info: {exc}", file=sys.stderr)
         return 1
+    classes = classify_all(result)
     series = []
     for info in result:
+        kind = classes[info.key]
         entry = {
             "series_uid": info.series_uid,
             "part": info.part,
@@ -51,6 +54,12 @@ def run(args: argparse.Namespace) -> int:
             "pixel_spacing_mm": list(info.pixel_spacing) if info.pixel_spacing else None,
             "transfer_syntax_uid": info.transfer_syntax_uid,
             "folder": str(Path(info.files[0]).parent) if info.files else "",
+            # what the hanging protocols see (imaging/protocols/classify.py)
+            "plane": kind.plane,
+            "weighting": kind.weighting,
+            "contrast": kind.contrast,
+            "role": kind.role,
+            "classification": kind.as_json(),
         }
         if args.decode:
             try:
@@ -78,12 +87,13 @@ def run(args: argparse.Namespace) -> int:
         print()
         return 0
     print(f"{len(series)} series, {len(skipped)} skipped file(s)")
-    for e in series:
+    for info, e in zip(result, series, strict=True):
         size = "x".join(str(v) for v in e.get("size", [e["columns"], e["rows"], e["images"]]))
         spacing = e.get("spacing_mm") or e.get("spacing_px")
         unit = "mm" if "spacing_mm" in e else "px"
         spacing_text = " x ".join(f"{v:.3g}" for v in spacing) + f" {unit}" if spacing else "spacing not loaded"
-        print(f"  {e['modality']:3} {e['orientation']:8} {size:>13}  {spacing_text:24} {e['description']}")
+        print(f"  {e['modality']:3} {e['orientation']:8} {size:>13}  {spacing_text:24} {e['description']}"
+              f"  [{classes[info.key].label()}]")
         part = f" (part {e['part'] + 1})" if e["part"] else ""
         print(f"      {e['series_uid']}{part}  {e['folder']}")
         for w in e.get("warnings", []):

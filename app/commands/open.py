@@ -18,7 +18,7 @@ from pathlib import Path
 
 NAME = "open"
 HELP = "open DICOM folders/files (or a case file) in the viewer"
-LAYOUTS = ("1x1", "1x2", "2x2", "spine")
+LAYOUTS = ("1x1", "1x2", "1x3", "2x2", "spine")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         window.resize(*_parse_size(args.size))
     if args.layout:
         window.set_layout(args.layout)
+        window.explicit_layout = True  # hanging protocols keep the layout asked for
     window.show()
     if args.paths:
         window.open_paths(args.paths, series=args.series)

@@ -60,6 +60,10 @@ _HEADER_FIELDS = (
     "PixelRepresentation", "SamplesPerPixel", "Rows", "Columns", "WindowCenter", "WindowWidth",
     "WindowCenterWidthExplanation", "RescaleType", "EchoTime", "RepetitionTime", "InversionTime",
     "GantryDetectorTilt", "ImageType", "NumberOfFrames", "PixelSpacing", "ImagerPixelSpacing",
+    # what the series classifier reads (imaging/protocols/classify.py)
+    "SequenceName", "ScanningSequence", "SequenceVariant", "ScanOptions", "MRAcquisitionType", "PulseSequenceName",
+    "AcquisitionContrast", "DiffusionBValue", "FlipAngle", "ContrastBolusAgent", "ContrastBolusRoute",
+    "ConvolutionKernel",
 )
 
 
