@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self._path_handlers: list[tuple[Callable[[str], bool], Callable[[str], None]]] = [
             (lambda p: p.lower().endswith(CASE_SUFFIX), self._case_file_not_supported)]
         self._load_job: Job | None = None
+        self._progressive_job: Job | None = None  # the load whose first image is shown while the rest arrives
         self._progress_shown_at = 0.0  # monotonic time of the last progress-bar update (throttled)
         self._pending_thumbnails: list[SeriesInfo] = []
         self._panel_docks: list[QDockWidget] = []
@@ -419,10 +420,10 @@ class MainWindow(QMainWindow):
             return self._active_view.volume()
         return self._volumes.get(self._current_key) if self._current_key else None
 
-    def volumes(self) -> dict[str, Volume]:
-        """Loaded volumes by series key (a series shown while its images still arrive is listed once every
-        image is in)."""
-        return {k: v for k, v in self._volumes.items() if not v.is_loading}
+    def volumes(self, loading: bool = False) -> dict[str, Volume]:
+        """Loaded volumes by series key. A series shown while its images still arrive (progressive first
+        image) is listed once every image is in, or with ``loading`` (to arrange views, never to read voxels)."""
+        return {k: v for k, v in self._volumes.items() if loading or not v.is_loading}
 
     def current_series_key(self) -> str | None:
         return self._current_key
@@ -756,8 +757,9 @@ class MainWindow(QMainWindow):
         if info is None:
             self.show_message(f"Unknown series {key}", "error")
             return
-        if self._load_job is not None:
-            self._load_job.cancel()
+        for running in (self._load_job, self._progressive_job):
+            if running is not None:
+                running.cancel()
         label = f"Loading {info.modality} {info.description or info.series_uid}".strip()
         shown: list[Volume] = []  # the volume once its first image is shown
 
@@ -770,23 +772,27 @@ class MainWindow(QMainWindow):
 
         job = Job(lambda progress, cancel: load_series(info, progress=progress, cancel=cancel, focus=focus,
                                                        on_first=job.publish), label)
-        job.partial.connect(lambda vol: (shown.append(vol), self._on_first_image(key, vol, view)))
+        job.partial.connect(lambda vol: (shown.append(vol), self._on_first_image(job, key, vol, view)))
         job.finished.connect(lambda vol: self._on_loaded(key, vol, view))
         job.failed.connect(lambda msg: self.show_message(f"Could not load the series: {msg}", "error"))
         job.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled", 4000))
-        job.done.connect(lambda: self._drop_unfinished(key, shown))
+        job.done.connect(lambda: self._drop_unfinished(job, key, shown))
         self._load_job = job
         self._start_job(job)
 
-    def _on_first_image(self, key: str, volume: Volume, view: SliceView | None) -> None:
-        """The slices near the cursor are in: show the series while the rest of it loads."""
+    def _on_first_image(self, job: Job, key: str, volume: Volume, view: SliceView | None) -> None:
+        """The slices near the cursor are in: show the series while the rest of it loads. (Loads the layout
+        starts for its other views meanwhile run beside it: they do not cancel it.)"""
+        self._progressive_job = job
         self._volumes[key] = volume
         self.show_series(key, view)
         self._start_pending_thumbnails()
 
-    def _drop_unfinished(self, key: str, shown: list[Volume]) -> None:
+    def _drop_unfinished(self, job: Job, key: str, shown: list[Volume]) -> None:
         """A load that showed its first image and then failed or was cancelled: its volume goes (a series
         is never left half loaded; selecting it again loads it again)."""
+        if job is self._progressive_job:
+            self._progressive_job = None
         if not shown or not shown[0].is_loading:
             return
         if self._volumes.get(key) is shown[0]:
@@ -816,7 +822,7 @@ class MainWindow(QMainWindow):
         if not infos:
             on_ready()
             return None
-        if self._load_job is not None:
+        if self._load_job is not None and self._load_job is not self._progressive_job:
             self._load_job.cancel()
 
         sizes = [max(info.image_count, 1) for _k, info in infos]
