@@ -12,9 +12,9 @@ DISCLAIMER = ("SpineCase is research software. It is NOT a medical device and mu
 
 # Mouse and keys handled by the slice views themselves (not menu actions, which are listed from the window).
 SHORTCUTS = [
-    ("Wheel, Up / Down", "next / previous slice"),
-    ("Page Up / Page Down", "10 slices"),
-    ("Home / End", "first / last slice"),
+    ("Wheel down / up, Down / Up", "next / previous image in the series' order (as PACS numbers them)"),
+    ("Page Up / Page Down", "10 images"),
+    ("Home / End", "first / last image of the series"),
     ("Left drag (Navigate)", "window (horizontal) and level (vertical)"),
     ("Middle drag", "pan"),
     ("Right drag, Ctrl + wheel", "zoom"),
@@ -60,7 +60,8 @@ def shortcuts_html(window: QWidget | None = None) -> str:
                        for k, v in rows)
         return f"<table>{body}</table>"
 
-    html = "<h4>In the views</h4>" + table(SHORTCUTS)
+    html = ("<h4>In the views</h4><p>Image keys act on the image under the pointer, even when a panel control "
+            "has the focus; typing in a text field stays in the field.</p>" + table(SHORTCUTS))
     if window is not None:
         html += "<h4>Commands and tools</h4>" + table(action_shortcuts(window))
     return html

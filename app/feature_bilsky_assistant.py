@@ -87,7 +87,7 @@ class BilskyAssistantFeature:
         self.act_accept.setObjectName("bilsky_accept_suggestion")
         self.act_accept.setStatusTip("Set the current finding's final Bilsky grade to the assistant's suggestion")
         self.act_accept.setShortcut(QKeySequence("Ctrl+Alt+B"))
-        self.act_accept.triggered.connect(self.panel.accept_suggestion)
+        self.act_accept.triggered.connect(self.accept_suggestion)
         menu.addAction(self.act_accept)
         show = QAction("Show Bilsky Assistant", window)
         show.triggered.connect(self.show_panel)
@@ -104,6 +104,20 @@ class BilskyAssistantFeature:
         self.window.statusBar().showMessage(text, STATUS_MS)
         if level == "error":
             self.window.show_message(text, "error")
+
+    def accept_suggestion(self) -> bool:
+        """Edit > Accept Suggested Bilsky Grade (Ctrl+Alt+B): the grade is set where the reader sees it -- the
+        Bilsky panel comes forward -- and the status bar names the finding (Ctrl+Z undoes it)."""
+        self.show_panel()
+        focus = getattr(self.window, "finding_focus", None)
+        finding = focus.current() if focus is not None else None
+        if not self.panel.accept_suggestion():
+            return False
+        if finding is not None:
+            grade = self.window.case.case.finding(finding.id).bilsky.grade
+            self.window.statusBar().showMessage(
+                f"Bilsky grade {grade} accepted for {finding.label or 'the finding'} (Ctrl+Z undoes it).", STATUS_MS)
+        return True
 
     def show_panel(self) -> None:
         if self.dock is not None:
@@ -135,7 +149,11 @@ class BilskyAssistantFeature:
             if target is not None:
                 target.set_orientation("axial")
         if target is None:
-            self.notify("The series these contours were drawn on is not loaded: open it to see them.", "warning")
+            loaded = any(v.metadata.series_instance_uid == uid for v in w.volumes().values())
+            if not loaded and w.bring_series(uid, lambda: self.show_contour(contour_id)):
+                return None  # loading it: the views go to the contours once it is shown
+            self.notify("The series these contours were drawn on is not open: open its folder (or File > Locate "
+                        "Case Data\u2026) to see them.", "warning")
             return None
         centre = np.asarray(contour.points, dtype=np.float64).mean(axis=0)
         w.grid.mpr.set_cursor(centre)

@@ -48,6 +48,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
 
 from app.exports import export_specs
+from imaging.case.analysis import patient_conflict, patient_from_images
 from imaging.case.exports import ExportJob, ExportSpec
 from imaging.case.model import Case, Patient, Reader, ReportData, SeriesRef, Study
 from imaging.case.sources import find_series
@@ -63,8 +64,10 @@ from imaging.case.store import (
     pid_alive,
     read_lock,
     recovery_path,
+    save_case,
     write_recovery,
 )
+from imaging.dicom.series import ScanResult
 from imaging.errors import LoadError
 from imaging.volume import Volume
 from widgets.case_controller import ReadOnlyCaseError
@@ -75,7 +78,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["EXPORTS", "CaseFeature", "CasePrompts", "case_display_name", "install", "is_case_path"]
+__all__ = ["BUNDLED_SAMPLES", "EXPORTS", "CaseFeature", "CasePrompts", "bundled_sample", "case_display_name",
+           "install", "is_case_path", "user_data_dir"]
 
 CASE_FILTER = "SpineCase case (*.spinecase.json)"
 OPEN_CASE_KEY = "case/open"  # the case open right now; left set when SpineCase stops without closing
@@ -103,19 +107,44 @@ def case_display_name(path: Path | None) -> str:
     return stem
 
 
-def default_recovery_dir(settings: object) -> Path | None:
-    """Where a never-saved case autosaves: ``$SPINECASE_RECOVERY_DIR``; beside an INI settings file (tests,
-    kiosks); else the app's data folder. None for in-memory settings (``--screenshot`` writes nothing)."""
-    env = os.environ.get("SPINECASE_RECOVERY_DIR")
+def user_data_dir(settings: object) -> Path | None:
+    """The user's SpineCase data folder: ``$SPINECASE_DATA_DIR``; beside an INI settings file (tests,
+    kiosks); else the platform's application data folder (``~/.local/share/SpineCase/SpineCase`` on Linux).
+    None for in-memory settings (``--screenshot`` writes nothing)."""
+    env = os.environ.get("SPINECASE_DATA_DIR")
     if env:
         return Path(env)
     if not getattr(settings, "persistent", True):
         return None
     ini = settings.file_path() if hasattr(settings, "file_path") else None
     if ini is not None:
-        return ini.parent / "recovery"
+        return ini.parent
     base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
-    return Path(base) / "recovery" if base else None
+    return Path(base) if base else None
+
+
+def default_recovery_dir(settings: object) -> Path | None:
+    """Where a never-saved case autosaves: ``$SPINECASE_RECOVERY_DIR``, else ``recovery/`` in the user's data
+    folder (:func:`user_data_dir`). None for in-memory settings (``--screenshot`` writes nothing)."""
+    env = os.environ.get("SPINECASE_RECOVERY_DIR")
+    if env:
+        return Path(env)
+    data = user_data_dir(settings)
+    return data / "recovery" if data is not None else None
+
+
+BUNDLED_SAMPLES = Path(__file__).resolve().parents[1] / "sample_dicoms"
+"""The sample cases shipped with the source tree: read-only references (see :func:`bundled_sample`)."""
+
+
+def bundled_sample(path: Path, samples_root: Path = BUNDLED_SAMPLES) -> Path | None:
+    """The sample folder (``sample_dicoms/<case>``) a case file belongs to, or None when it is not one of
+    the bundled samples. A bundled sample is never written: it opens as a working copy."""
+    try:
+        rel = path.resolve().relative_to(samples_root.resolve())
+    except (ValueError, OSError):
+        return None
+    return samples_root / rel.parts[0] if len(rel.parts) > 1 else None
 
 
 class CasePrompts:
@@ -158,6 +187,13 @@ class CasePrompts:
         return self._ask(QMessageBox.Warning, "Series not found", text,
                          [("Locate Data\u2026", QMessageBox.AcceptRole, "yes"),
                           ("Not Now", QMessageBox.RejectRole, "no")], "yes") == "yes"
+
+    def other_patient(self, text: str) -> str:
+        """"close" (close the case, then open the images), "view" (open them to look at only) or "cancel"."""
+        return self._ask(QMessageBox.Warning, "Another patient", text,
+                         [("Close Case and Open", QMessageBox.AcceptRole, "close"),
+                          ("View Only", QMessageBox.NoRole, "view"),
+                          ("Cancel", QMessageBox.RejectRole, "cancel")], "cancel")
 
     def open_path(self, start: str) -> str | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open Case", start, f"{CASE_FILTER};;All files (*)")
@@ -202,6 +238,8 @@ class CaseFeature(QObject):
         window.close_guards.append(self._close_guard)
         window.aboutToClose.connect(self._on_window_closing)
         window.register_path_handler(is_case_path, self.open_case)
+        window.scan_guards.append(self._guard_other_patient)
+        window.case.patient_of_series = self.patient_of_series
         self.timer = QTimer(self)
         self.timer.setObjectName("CaseAutosaveTimer")
         self.timer.setInterval(1000)
@@ -291,8 +329,9 @@ class CaseFeature(QObject):
     def _on_edited(self, _collection: str = "", _obj_id: str = "") -> None:
         self.policy.edited(self.clock())
 
-    def _message(self, text: str, level: str = "info", details: str = "") -> None:
-        self.window.show_message(text, level, details)
+    def _message(self, text: str, level: str = "info", details: str = "", scope: str = "case") -> None:
+        """A message about the open case (it leaves when another case is opened)."""
+        self.window.show_message(text, level, details, scope)
 
     def _status(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 6000)
@@ -330,9 +369,12 @@ class CaseFeature(QObject):
         if self.path is not None and self.document is not None and p == self.path.absolute():
             self._message(f"{p.name} is already open.", "info")
             return True
+        read_only = not getattr(self.window.settings, "persistent", True)  # --screenshot: touch nothing
+        sample = bundled_sample(p) if not read_only else None
+        if sample is not None:
+            return self._open_sample_copy(p, sample, recover)
         if not self.maybe_save_changes():
             return False
-        read_only = not getattr(self.window.settings, "persistent", True)  # --screenshot: touch nothing
         try:
             doc = CaseDocument.open(p, read_only=read_only)
         except CaseFileError as exc:
@@ -345,6 +387,47 @@ class CaseFeature(QObject):
             doc.read_only_reason = f"{who} has it open for editing"
         self._adopt(doc, recover)
         return True
+
+    def sample_copy_path(self, case_path: Path, sample: Path) -> Path | None:
+        """Where the working copy of a bundled sample case lives: ``samples/<case>/`` in the user's data
+        folder (None without one)."""
+        data = user_data_dir(self.window.settings)
+        return data / "samples" / sample.name / case_path.name if data is not None else None
+
+    def _open_sample_copy(self, case_path: Path, sample: Path, recover: bool | None) -> bool:
+        """A bundled sample is a read-only reference: the reader works on a copy in their data folder (made
+        on first open, its series pointing at the sample's images), and the sample is never written."""
+        copy = self.sample_copy_path(case_path, sample)
+        if copy is None:
+            self._message("The sample case cannot be copied: there is no user data folder.", "error")
+            return False
+        if self.path is not None and self.document is not None and copy.absolute() == self.path.absolute():
+            self._message(f"Your copy of the sample is already open: {copy}.", "info")
+            return True
+        if not self.maybe_save_changes():
+            return False
+        made = not copy.exists()
+        if made:
+            try:
+                case = load_case(case_path)
+            except CaseFileError as exc:
+                return self._open_failed(case_path, exc)
+            for ref in case.series:  # the images stay in the sample folder: absolute path hints
+                if ref.path_hint and not Path(ref.path_hint).is_absolute():
+                    ref.path_hint = (case_path.parent / ref.path_hint).resolve().as_posix()
+            case.log(self.reader, "create", f"working copy of the bundled sample {sample.name}", object_type="case")
+            try:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                save_case(case, copy, backup=False)
+            except (CaseFileError, OSError) as exc:
+                self._message(f"The sample case could not be copied to {copy}: {exc}", "error")
+                return False
+        opened = self.open_case(copy, recover=recover)
+        if opened:
+            what = "a copy" if made else "your copy"
+            self._message(f"{sample.name} is a bundled sample and stays as it is: you are working on {what} in "
+                          f"{copy.parent}. Save writes there.", "info")
+        return opened
 
     def _open_failed(self, path: Path, exc: CaseFileError) -> bool:
         problem = str(exc)
@@ -424,6 +507,7 @@ class CaseFeature(QObject):
         self.caseOpened.emit(str(path) if path else "")
 
     def _after_case_replaced(self) -> None:
+        self.window.message_bar.clear_scope("case")  # the messages of the case that was open
         self._drop_pending_focus()
         self.policy = AutosavePolicy()
         self.missing_series = []
@@ -574,6 +658,50 @@ class CaseFeature(QObject):
             return Path(location).absolute().as_posix()
         return Path(os.path.relpath(Path(location).absolute(), Path(base).absolute())).as_posix()
 
+    # =====================================================================================================
+    # One case, one patient
+    # =====================================================================================================
+    def patient_of_series(self, series_uid: str) -> Patient | None:
+        """Who a series' images show (from the loaded volume, else the scanned headers); None when unknown."""
+        for vol in self.window.volumes().values():
+            md = vol.metadata
+            if md.series_instance_uid == series_uid:
+                return patient_from_images(md.patient_id, md.patient_name, md.patient_sex, md.patient_age)
+        for info in self.window.series_infos():
+            if info.series_uid == series_uid:
+                return patient_from_images(info.patient_id, info.patient_name)
+        return None
+
+    def _guard_other_patient(self, result: ScanResult) -> bool:
+        """Before scanned series are shown: images of another patient than the case's offer to close the case
+        first (Close Case and Open / View Only / Cancel). False drops them."""
+        case = self.window.case.case
+        if not (case.patient.id or case.patient.name):
+            return True
+        others = sorted({(i.patient_name or "no name").replace("^", ", ", 1).replace("^", " ")
+                         + (f" (ID {i.patient_id})" if i.patient_id else "")
+                         for i in result if patient_conflict(case.patient, patient_from_images(i.patient_id,
+                                                                                                i.patient_name))})
+        if not others:
+            return True
+        mine = (case.patient.name or "").replace("^", ", ", 1).replace("^", " ") or case.patient.id
+        text = (f"The images being opened show {', '.join(others)}, but the open case "
+                f"({case_display_name(self.path)}) is {mine}. A case holds one patient.\n\n"
+                "Close the case first (you are asked to save it), or open the images only to look at them "
+                "(nothing can be recorded on them in this case)?")
+        answer = self.prompts.other_patient(text) if self.interactive else "view"
+        if answer == "cancel":
+            return False
+        if answer == "close":
+            if not self.new_case():
+                return False
+            self._message(f"Closed {case_display_name(self.path) if self.path else 'the case'}: the images of "
+                          f"{', '.join(others)} open in a new case.", "info")
+            return True
+        self._message(f"Opened images of {', '.join(others)} to view only: the case is {mine}; measurements, "
+                      "levels and grades on them are refused.", "warning")
+        return True
+
     def _volumes_by_uid(self) -> dict[str, Volume]:
         out: dict[str, Volume] = {}
         for vol in self.window.volumes().values():
@@ -593,8 +721,20 @@ class CaseFeature(QObject):
             reader = Reader(name=who)
             case.add(reader, who=who)
             changed.append(reader.id)
-        for uid, vol in self._volumes_by_uid().items():
+        volumes = self._volumes_by_uid()
+        if not (case.patient.id or case.patient.name):
+            # the case does not say who it is yet: the patient of its annotated series, else of the images shown
+            annotated = [u for u in volumes if any(m.series_instance_uid == u for m in case.measurements)]
+            shown = self.window.current_volume()
+            source = volumes[annotated[0]] if annotated else shown
+            if source is not None and (source.metadata.patient_id or source.metadata.patient_name):
+                md = source.metadata
+                case.set_patient(patient_from_images(md.patient_id, md.patient_name, md.patient_sex,
+                                                     md.patient_age), who=who)
+        for uid, vol in volumes.items():
             md = vol.metadata
+            if patient_conflict(case.patient, patient_from_images(md.patient_id, md.patient_name)):
+                continue  # images of another patient, open to view only: never part of this case
             files = [Path(f) for f in md.files if f]
             folder = Path(os.path.commonpath([str(f.parent) for f in files])) if files else None
             ref = case.series_ref(uid)
@@ -608,7 +748,8 @@ class CaseFeature(QObject):
                                 modality=vol.modality, description=md.series_description,
                                 series_number=md.series_number,
                                 frame_of_reference_uid=md.frame_of_reference_uid or None,
-                                path_hint=self._hint_for(folder, base) if folder is not None else None)
+                                path_hint=self._hint_for(folder, base) if folder is not None else None,
+                                slice_thickness_mm=md.slice_thickness if (md.slice_thickness or 0) > 0 else None)
                 case.add(ref, who=who)
                 changed.append(ref.id)
             elif folder is not None and self._series_location(ref) is None:
@@ -815,7 +956,11 @@ class CaseFeature(QObject):
     def offer_startup_recovery(self) -> bool:
         """At start-up: offer the newest unsaved work left by a SpineCase that did not close. True when
         something was recovered."""
-        pending = self.pending_recoveries()
+        # A case already open in this session asked its own recovery question when it was opened (e.g. the
+        # case named on the command line): never ask twice.
+        here = self.path.absolute() if self.path is not None else None
+        pending = [(k, r, c) for k, r, c in self.pending_recoveries()
+                   if not (k == "case" and c is not None and here is not None and c.absolute() == here)]
         if not pending:
             return False
         kind, rec, case_path = pending[0]
@@ -936,13 +1081,13 @@ class CaseFeature(QObject):
         try:
             notes = spec.writer(job)
         except (LoadError, OSError, ValueError) as exc:
-            self._message(f"{spec.what} not written: {exc}", "error")
+            self._message(f"{spec.what} not written: {exc}", "error", scope="")
             return None
         finally:
             QApplication.restoreOverrideCursor()
         self.window.case.case.log(self.reader, "export", f"{spec.what} written to {out.name}", object_type="case")
         self._message(f"Exported the {spec.what} to {out}." + (f" {len(notes)} note(s) in Details." if notes else ""),
-                      "info", "\n".join(notes))
+                      "info", "\n".join(notes), scope="")
         self.window.settings.set_last_directory(str(out.parent))
         self.exported.emit(kind, str(out))
         return out

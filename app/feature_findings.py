@@ -38,8 +38,8 @@ def finding_focus(window: MainWindow) -> FindingFocus | None:
 
 
 def active_finding_id(window: MainWindow) -> str | None:
-    """The finding new measurements join: the current finding while "Attach new measurements to the
-    selected finding" is ticked in the Findings panel; None otherwise."""
+    """The finding new measurements join: the finding the reader chose in this session while "Attach new
+    measurements" is ticked in the Findings panel; None otherwise."""
     focus = finding_focus(window)
     return focus.active_finding_id() if focus is not None else None
 
@@ -100,11 +100,17 @@ def install(window: MainWindow) -> None:
 
     menu.aboutToShow.connect(update_menu)
 
-    # new measurements join the active finding (the measurement feature asks through its session)
+    # new measurements join the finding the reader chose (the measurement feature asks through its session)
     measure = getattr(window, "measure", None)
     session = getattr(measure, "session", None)
     if session is not None and hasattr(session, "finding_for_new"):
         session.finding_for_new = lambda: active_finding_id(window)
+
+    # clicking a finding on the spine map chooses it
+    levels = getattr(window, "levels_feature", None)
+    spine_map = getattr(levels, "map", None)
+    if spine_map is not None and hasattr(spine_map, "findingClicked"):
+        spine_map.findingClicked.connect(lambda fid: focus.set_current(fid, chosen=True))
 
     # slice views: "New Finding" (from the selected measurement when it belongs to none). Assigning the
     # measurement under the mouse to a finding is in the measurement feature's own context menu.

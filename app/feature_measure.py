@@ -61,7 +61,8 @@ class MeasureFeature:
             window.add_tool(tool)
 
         self.panel = MeasurementPanel(ctl, self.editor, series_label=self.series_label,
-                                      plane_count=self.plane_count, parent=window)
+                                      plane_count=self.plane_count, instance_number=self.instance_number,
+                                      parent=window)
         self.panel.measurementActivated.connect(self.show_measurement)
         self.dock = window.add_panel(self.panel, "Measurements", "MeasurementsPanel")
         window.resizeDocks([self.dock], [PANEL_WIDTH], Qt.Horizontal)  # room for the five columns
@@ -113,6 +114,14 @@ class MeasureFeature:
             return ref.description or ref.series_instance_uid
         return series_uid or "\u2014"
 
+    def instance_number(self, series_uid: str | None, sop_instance_uid: str | None) -> int | None:
+        """The InstanceNumber of an image of a loaded series (for measurements recorded without it)."""
+        hit = self._volume_of(series_uid)
+        if hit is None or not sop_instance_uid:
+            return None
+        uids = hit[1].metadata.sop_instance_uids
+        return hit[1].instance_number(uids.index(sop_instance_uid)) if sop_instance_uid in uids else None
+
     def plane_count(self, series_uid: str | None, orientation: str) -> int | None:
         hit = self._volume_of(series_uid)
         if hit is None or orientation not in ("axial", "sagittal", "coronal"):
@@ -155,8 +164,11 @@ class MeasureFeature:
                 candidate.set_orientation(orientation)
                 target = candidate
         if target is None:
-            self.notify(f"The series of this {kind_name(m.kind)} is not loaded: open "
-                        f"{self.series_label(uid)} to see it.", "warning")
+            again = lambda: self.show_measurement(measurement_id)  # noqa: E731
+            if uid and self._volume_of(uid) is None and w.bring_series(uid, again):
+                return None  # loading it: the views go to the measurement once it is shown
+            self.notify(f"The series of this {kind_name(m.kind)} is not open: open {self.series_label(uid)} (or "
+                        "File > Locate Case Data\u2026) to see it.", "warning")
             return None
         centre = np.asarray(m.points, dtype=np.float64).mean(axis=0)
         w.grid.mpr.set_cursor(centre)  # every view of the series to the measurement (as Shift+click)

@@ -35,6 +35,7 @@ FEATURE_MODULES: list[str] = [
     "app.feature_levels",           # vertebral level labelling, detection, level tags, spine map
     "app.feature_findings",         # findings, Bilsky grading panel, SINS calculator
     "app.feature_bilsky_assistant", # Bilsky contour tools and the grade suggestion panel
+    "app.feature_followup",         # follow-up: lesion timepoints, growth, RECIST, linking a new date
     "app.feature_pacs",             # File > Open from PACS, Send to PACS, reader agreement over SRs
     "app.feature_deid",             # File > Export de-identified (research export, PS3.15 profile)
     "app.feature_reading",          # hanging protocols, linked navigation, cine, flip/rotate, next series

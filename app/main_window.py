@@ -12,7 +12,9 @@ Hooks for feature modules (installed from app/features.py, each in its own file)
     window.undo_stack                            # app-wide QUndoStack; Edit > Undo/Redo show entry names
     window.start_job(Job(fn, "Detecting vertebrae"))  # worker thread + status-bar progress and Cancel
     window.views(); window.active_view(); window.current_volume(); window.volumes(); window.grid.mpr
-    window.show_message(text, "warning")         # non-modal message bar above the views
+    window.show_message(text, "warning", scope="action:levels")   # one-line message bar above the views;
+                                                 # a scoped message leaves with its series/action
+                                                 # (window.message_bar.clear_scope("action:levels"))
     window.title_parts.append(fn)                # fn() -> str shown in the window title (the case name)
     window.hang_on_open = fn                     # fn(scan, wanted) -> bool: arranges the views itself (protocols)
     window.layout_planner = fn                   # fn(key, layout) -> [(key|None, plane|None, placeholder)] | None
@@ -21,6 +23,8 @@ Hooks for feature modules (installed from app/features.py, each in its own file)
     window.show_in_view(key, view)               # one series in one view (its acquired plane)
     window.close_guards.append(fn)               # fn() -> bool before closing; False keeps the window open
                                                  # (then aboutToClose() is emitted: release files, locks)
+    window.scan_guards.append(fn)                # fn(ScanResult) -> bool before scanned series are shown;
+                                                 # False drops them (e.g. another patient than the case's)
     signals: volumeLoaded(Volume), seriesShown(Volume), activeViewChanged(SliceView), layoutChanged(str)
 
 Loading runs in worker threads (app/loading.py): scan -> pick a series -> load with a progress bar and a
@@ -41,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -65,6 +69,7 @@ from imaging.dicom.series import ScanResult, SeriesInfo
 from imaging.display import acquired_orientation, series_thumbnail, volume_thumbnail, window_presets
 from imaging.volume import Volume
 from widgets.case_controller import CaseController
+from widgets.key_router import ViewKeyRouter
 from widgets.message_bar import MessageBar
 from widgets.mpr import LAYOUT_ORIENTATIONS, LAYOUTS, ViewGrid
 from widgets.overlays import Overlay, OverlayContext, format_person_name
@@ -133,6 +138,7 @@ class MainWindow(QMainWindow):
         # and checks run before the window closes (e.g. "save changes?"; False cancels the close).
         self.title_parts: list[Callable[[], str]] = []
         self.close_guards: list[Callable[[], bool]] = []
+        self.scan_guards: list[Callable[[ScanResult], bool]] = []
         # Reading workflow hooks (app/feature_reading.py): arrange the views when series open, and choose
         # the series of each view of a layout. None: the main series in every view (reformatted).
         self.hang_on_open: Callable[[ScanResult, str | None], bool] | None = None
@@ -140,17 +146,24 @@ class MainWindow(QMainWindow):
         self.explicit_layout = False  # the layout was asked for (spinecase open --layout): protocols keep it
         self._next_cursor: np.ndarray | None = None
 
+        #: asks the reader's name (title, text, current) -> (name, ok); tests replace it
+        self.reader_prompt: Callable[[str, str, str], tuple[str, bool]] = self._reader_dialog
         self._build_central()
         self._build_docks()
         self._build_status_bar()
+        self._show_reader()
         self._build_actions()
         self._build_menus_and_toolbars()
         self.add_tool(NavigateTool())
         self.add_tool(CrosshairTool())
         self.set_tool("navigate")
+        self._toggle_cursor(self.act_cursor.isChecked())
         self.set_layout(self.settings.last_layout("spine"))
         self.set_active_view(self.grid.views[0])
         self.setAcceptDrops(True)
+        # Image keys go to the image under the pointer, never into a panel control that kept the focus.
+        self.key_router = ViewKeyRouter(self, self.views, self.grid, self)
+        self.key_router.install()
         self.resize(1600, 1000)
         if restore_state:
             geo, state = self.settings.window_geometry(), self.settings.window_state()
@@ -184,6 +197,8 @@ class MainWindow(QMainWindow):
             v.pathsDropped.connect(lambda paths: self.open_paths(paths))
             v.contextMenuRequested.connect(self._fill_view_menu)
         self.grid.views[3].placeholder = "Drag a series here from the browser"
+        for v in self.grid.views:  # a series' messages show while the series is on screen
+            v.planeChanged.connect(self._update_message_context)
 
     def _build_docks(self) -> None:
         self.browser = SeriesBrowser(self)
@@ -210,6 +225,11 @@ class MainWindow(QMainWindow):
         self.hover_label = QLabel("")
         self.hover_label.setObjectName("HoverLabel")
         self.hover_label.setMinimumWidth(520)
+        self.reader_button = QPushButton("")
+        self.reader_button.setObjectName("ReaderButton")
+        self.reader_button.setFlat(True)
+        self.reader_button.setToolTip("The reader recorded with every edit; click to change")
+        self.reader_button.clicked.connect(lambda: self.ask_reader_name())
         self.progress_label = QLabel("")
         self.progress_bar = QProgressBar()
         self.progress_bar.setFixedWidth(220)
@@ -218,6 +238,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setObjectName("CancelLoadButton")
         self.cancel_button.clicked.connect(self.cancel_loading)
         sb.addWidget(self.hover_label, 1)
+        sb.addPermanentWidget(self.reader_button)
         sb.addPermanentWidget(self.progress_label)
         sb.addPermanentWidget(self.progress_bar)
         sb.addPermanentWidget(self.cancel_button)
@@ -254,6 +275,10 @@ class MainWindow(QMainWindow):
         self.act_reference = act("Reference &Lines", self._toggle_reference_lines)
         self.act_reference.setCheckable(True)
         self.act_reference.setChecked(True)
+        self.act_cursor = act("MPR &Cursor", self._toggle_cursor, tip="Show the shared cursor's ring on the views")
+        self.act_cursor.setObjectName("action_show_cursor")
+        self.act_cursor.setCheckable(True)
+        self.act_cursor.setChecked(str(self.settings.value("view/show_cursor", "true")).lower() != "false")
         self.act_smooth = act("&Smooth Interpolation", self._toggle_smooth)
         self.act_smooth.setCheckable(True)
         self.act_smooth.setChecked(True)
@@ -278,6 +303,11 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.file_menu.addSeparator()
+        self.act_reader = QAction("Reader &Name\u2026", self)
+        self.act_reader.setObjectName("action_reader_name")
+        self.act_reader.setStatusTip("Who is reading: recorded with every edit")
+        self.act_reader.triggered.connect(lambda: self.ask_reader_name())
+        self.file_menu.addAction(self.act_reader)
         self.file_menu.addAction(self.act_quit)
         self.edit_menu = mb.addMenu("&Edit")
         self.edit_menu.addAction(self.act_undo)
@@ -293,6 +323,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.act_patient)
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.act_reference)
+        self.view_menu.addAction(self.act_cursor)
         self.view_menu.addAction(self.act_smooth)
         self.view_menu.addAction(self.act_overlays)
         self.view_menu.addSeparator()
@@ -401,10 +432,45 @@ class MainWindow(QMainWindow):
         """Open paths matching ``predicate`` with ``handler`` (checked before DICOM; latest first)."""
         self._path_handlers.insert(0, (predicate, handler))
 
-    def show_message(self, text: str, level: str = "info", details: str = "") -> None:
-        self.message_bar.show_message(text, level, details)
+    def show_message(self, text: str, level: str = "info", details: str = "", scope: str = "") -> None:
+        """A message on the bar above the views, about ``scope`` (widgets/message_bar.py: "series:<key>",
+        "case", "action:<name>" or "" for anything else)."""
+        self.message_bar.show_message(text, level, details, scope)
         if level == "error":
             self.last_error = text
+
+    # -- the reader ---------------------------------------------------------------------------------------
+    def _reader_dialog(self, title: str, text: str, current: str) -> tuple[str, bool]:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self, title, text, text=current)
+        return name, ok
+
+    def ask_reader_name(self) -> bool:
+        """Ask who is reading (File > Reader Name..., or the status bar's reader). True when a name was given."""
+        name, ok = self.reader_prompt(
+            "Who is reading?", "Your name, as it should appear with every measurement, level and grade you "
+            "record (kept for the next start; change it any time in File > Reader Name\u2026):",
+            self.case.reader)
+        name = " ".join(name.split())
+        if not ok or not name:
+            return False
+        self.settings.set_reader_name(name)
+        self.settings.sync()
+        self.case.reader = name
+        self._show_reader()
+        return True
+
+    def ensure_reader(self) -> None:
+        """At start-up: ask the reader's name once, when none is kept and there is someone to ask."""
+        if not self.case.reader and QGuiApplication.platformName() not in ("offscreen", "minimal"):
+            self.ask_reader_name()
+        self._show_reader()
+
+    def _show_reader(self) -> None:
+        name = self.case.reader
+        self.reader_button.setText(f"Reader: {name}" if name else "Reader: not set \u2014 click to set")
+        self.reader_button.setStyleSheet("" if name else "color: #f0c75e;")
 
     # -- access -------------------------------------------------------------------------------------------
     def views(self) -> list[SliceView]:
@@ -430,6 +496,34 @@ class MainWindow(QMainWindow):
 
     def series_info(self, key: str) -> SeriesInfo | None:
         return self._infos.get(key)
+
+    def bring_series(self, series_uid: str, then: Callable[[], object] | None = None) -> bool:
+        """Show the series with this SeriesInstanceUID -- at once when it is loaded, else after loading it (it
+        was scanned in this window) -- then call ``then``. False when this window has not seen the series."""
+        key = next((k for k, v in self._volumes.items() if v.metadata.series_instance_uid == series_uid), None)
+        if key is not None:
+            self.show_series(key)
+            if then is not None:
+                then()
+            return True
+        info = next((i for i in self._infos.values() if i.series_uid == series_uid), None)
+        if info is None:
+            return False
+
+        def shown(volume: Volume) -> None:
+            if volume.metadata.series_instance_uid == series_uid:
+                self.seriesShown.disconnect(shown)
+                if then is not None:
+                    then()
+
+        self.seriesShown.connect(shown)
+        self.statusBar().showMessage(f"Loading {info.description or info.modality or 'the series'}\u2026", 4000)
+        self.load_series_key(info.key)
+        return True
+
+    def series_infos(self) -> list[SeriesInfo]:
+        """Every series scanned in this window (loaded or not)."""
+        return list(self._infos.values())
 
     def window_level_for(self, key: str) -> WindowLevel | None:
         return self._window_levels.get(key)
@@ -460,6 +554,7 @@ class MainWindow(QMainWindow):
         self.settings.set_last_layout(name)
         if self._active_view not in self.grid.visible_views():
             self.set_active_view(self.grid.views[0])
+        self._update_message_context()
 
     def present(self, key: str, layout: str | None = None, cursor: np.ndarray | None = None) -> None:
         """Show loaded series ``key`` as the main series, in ``layout`` (default: the current one), with the
@@ -502,6 +597,12 @@ class MainWindow(QMainWindow):
             v.show_reference_lines = on
             v.update()
 
+    def _toggle_cursor(self, on: bool) -> None:
+        self.settings.set_value("view/show_cursor", "true" if on else "false")
+        for v in self.grid.views:
+            v.show_cursor = on
+            v.update()
+
     def _toggle_smooth(self, on: bool) -> None:
         for v in self.grid.views:
             v.smooth = on
@@ -511,6 +612,10 @@ class MainWindow(QMainWindow):
         for v in self.grid.views:
             v.show_overlays = on
             v.update()
+
+    def _update_message_context(self) -> None:
+        shown = {id(v.volume()) for v in self.grid.visible_views() if v.volume() is not None}
+        self.message_bar.set_shown_series({k for k, vol in self._volumes.items() if id(vol) in shown})
 
     def _wl(self, key: str) -> WindowLevel:
         wl = self._window_levels.get(key)
@@ -601,8 +706,12 @@ class MainWindow(QMainWindow):
         self.hover_label.setText(info.text() if info is not None else self._hint())
 
     def _hint(self) -> str:
-        if self.current_volume() is None:
+        vol = self.current_volume()
+        if vol is None:
             return "Open a folder (Ctrl+O), or drop DICOM files or folders on the window."
+        if not vol.orientation_known:
+            return ("Orientation unknown: the images carry no ImageOrientationPatient, so no orientation letters "
+                    "(A/P, R/L, S/I) are shown and left/right cannot be told from the image.")
         return ("Wheel: slices   Left drag: window/level   Middle: pan   Right/Ctrl+wheel: zoom   "
                 "Shift+click: cursor   1-5: presets   R: reset   I: invert   H: patient info")
 
@@ -693,13 +802,17 @@ class MainWindow(QMainWindow):
     def _on_scanned(self, result: ScanResult, paths: list[str], wanted: str | None, show: bool = True) -> None:
         # Reports, notes and pictures beside the images are expected: only other skipped files are news.
         skipped = [s for s in result.skipped if Path(s.path).suffix.lower() not in NOT_IMAGES]
+        self.message_bar.clear_scope("scan")  # about the previous scan
         if skipped:
             lines = [f"{s.path}: {s.reason}" for s in skipped[:50]]
             more = len(skipped) - len(lines)
             self.show_message(f"{len(skipped)} file(s) were not used (not images or unreadable).",
-                              "info", "\n".join(lines) + (f"\n\u2026 and {more} more" if more > 0 else ""))
+                              "info", "\n".join(lines) + (f"\n\u2026 and {more} more" if more > 0 else ""),
+                              scope="scan")
         if not result:
             self.show_message(f"No DICOM image series found in {', '.join(paths)}.", "error")
+            return
+        if not all(guard(result) for guard in self.scan_guards):
             return
         self.settings.add_recent(paths if len(paths) > 1 else paths[0])
         for info in result:
@@ -877,7 +990,7 @@ class MainWindow(QMainWindow):
             desc = volume.metadata.series_description or key
             self.show_message(f"{desc}: " + " ".join(volume.warnings[:3])
                               + (f" (+{len(volume.warnings) - 3} more)" if len(volume.warnings) > 3 else ""),
-                              "warning", "\n".join(volume.warnings))
+                              "warning", "\n".join(volume.warnings), scope=f"series:{key}")
 
     def _on_loaded(self, key: str, volume: Volume, view: SliceView | None) -> None:
         shown_already = self._volumes.get(key) is volume  # its first image is on screen (progressive)

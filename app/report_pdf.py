@@ -2,7 +2,8 @@
 
 The report is the HTML of :func:`imaging.case.export_report.build_html_report`. ``QTextDocument`` renders a
 subset of HTML/CSS (no flex boxes, no ``figure``, no ``data:`` images), so :func:`printable_html` adapts it
-first: the key images become document resources packed in rows (true aspect, captions below), and
+first: the key images become document resources packed in rows (true aspect, captions below), the follow-up
+plots (SVG) are drawn to images at twice their size, and
 the style sheet is replaced by one QTextDocument understands. Pages are A4 with 12 mm margins; each page
 carries a footer with the case id, the page number and the research-software notice.
 
@@ -25,6 +26,7 @@ from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetricsF,
     QImage,
     QPageLayout,
     QPageSize,
@@ -87,6 +89,15 @@ def printable_html(html: str) -> tuple[str, dict[str, QImage]]:
         return "".join("<table cellspacing='0' cellpadding='4' border='0'><tr>" + "".join(c[1] for c in row)
                        + "</tr></table>" for row in rows if row)
 
+    def plot(m: re.Match[str]) -> str:  # the follow-up plots (SVG), drawn at twice their size for print
+        name = f"spinecase-plot-{len(images) + 1}.png"
+        w, h = int(m.group(1)), int(m.group(2))
+        images[name] = _svg_image(base64.b64decode(m.group(3)), 2 * w, 2 * h)
+        width = min(_PAGE_WIDTH_PX, round(w * 1.25))
+        return f"<p><img src='{name}' width='{width}' height='{round(h * width / w)}'></p>"
+
+    html = re.sub(r"<div class='plot'><img [^>]*?width='(\d+)' height='(\d+)' "
+                  r"src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)'></div>", plot, html)
     out = re.sub(r"<div class='figs'>(.*?)</div>", figures, html, flags=re.DOTALL)
     out = re.sub(r"<style>.*?</style>", f"<style>{_QT_CSS}</style>", out, count=1, flags=re.DOTALL)
     # Tables: QTextDocument takes borders and padding from attributes, not from CSS.
@@ -103,6 +114,20 @@ def printable_html(html: str) -> tuple[str, dict[str, QImage]]:
     # Colour swatches (inline-block spans) are not supported: draw them as coloured squares.
     out = re.sub(r'<span class="sw" style="background:rgb\((\d+), (\d+), (\d+)\)"></span>', _swatch, out)
     return out, images
+
+
+def _svg_image(svg: bytes, width: int, height: int) -> QImage:
+    """An SVG (the follow-up plot) drawn on a white image of ``width`` x ``height`` pixels."""
+    from PySide6.QtCore import QByteArray
+    from PySide6.QtSvg import QSvgRenderer
+
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    QSvgRenderer(QByteArray(svg)).render(painter)
+    painter.end()
+    return image
 
 
 def _swatch(m: re.Match[str]) -> str:
@@ -147,17 +172,25 @@ def _paint_page(painter: QPainter, doc: QTextDocument, size: QSizeF, page: int, 
     painter.translate(0, -page * size.height())
     doc.drawContents(painter, QRectF(0, page * size.height(), size.width(), size.height()))
     painter.restore()
-    # footer
-    y = size.height() + FOOTER_MM / 25.4 * _LAYOUT_DPI * 0.35
+    # footer: a font sized in layout pixels, so the painter's scale brings it to 7 pt on any device (a point
+    # size would be resolved at the device's resolution -- 300 dpi on the PDF -- and then scaled again)
+    footer_px = FOOTER_MM / 25.4 * _LAYOUT_DPI
+    y = size.height() + footer_px * 0.25
     painter.setPen(QColor("#666666"))
     font = QFont("DejaVu Sans")
-    font.setPointSizeF(7.0)
+    font.setPixelSize(max(1, round(7.0 / 72.0 * _LAYOUT_DPI)))
     painter.setFont(font)
-    rect = QRectF(0, y, size.width(), FOOTER_MM / 25.4 * _LAYOUT_DPI * 0.65)
+    rect = QRectF(0, y, size.width(), footer_px * 0.75)
     painter.drawLine(rect.topLeft(), rect.topRight())
-    painter.drawText(rect, int(Qt.AlignLeft | Qt.AlignVCenter),
-                     f"{footer} \u2014 research software, not a diagnostic device")
-    painter.drawText(rect, int(Qt.AlignRight | Qt.AlignVCenter), f"page {page + 1} of {pages}")
+    metrics = QFontMetricsF(font)
+    right = f"page {page + 1} of {pages}"
+    right_w = metrics.horizontalAdvance(right) + 2
+    left = metrics.elidedText(f"{footer} \u2014 research software, not a diagnostic device", Qt.ElideMiddle,
+                              size.width() - right_w - 12)
+    painter.drawText(QRectF(rect.left(), rect.top(), rect.width() - right_w - 12, rect.height()),
+                     int(Qt.AlignLeft | Qt.AlignVCenter), left)
+    painter.drawText(QRectF(rect.right() - right_w, rect.top(), right_w, rect.height()),
+                     int(Qt.AlignRight | Qt.AlignVCenter), right)
     painter.restore()
 
 

@@ -94,16 +94,9 @@ class Settings:
 
     # -- the reader ------------------------------------------------------------------------------------------
     def reader_name(self) -> str:
-        """The reader's handle recorded with every annotation (default: the login name)."""
-        import getpass
-
-        name = str(self.value("reader/name", "") or "")
-        if not name:
-            try:
-                name = getpass.getuser()
-            except Exception:  # noqa: BLE001 - no login name in some containers
-                name = "reader"
-        return name
+        """The reader's name recorded with every annotation; "" until the reader has given it (the window
+        asks once and keeps it here). Never the login name: "root" says nothing about who read."""
+        return str(self.value("reader/name", "") or "").strip()
 
     def set_reader_name(self, name: str) -> None:
         self.set_value("reader/name", name.strip())

@@ -14,7 +14,10 @@ grabbing the window, so the pictures always show what the current code does:
 * reading_protocol_thoracic.png — the thoracic folder opened: the spine MR hanging protocol puts sag T2 | sag T1 |
   ax T2 of the pre-operative MR side by side, linked, at the level of worst compression (issue 17);
 * reading_prior_comparison.png — the case's post-operative MR (left) beside the pre-operative MR (right),
-  linked by the labelled vertebral levels, at T6 (issue 17).
+  linked by the labelled vertebral levels, at T6 (issue 17);
+* followup_thoracic.png — the Follow-up panel on the thoracic case: the T5-T6 lesion before surgery, after
+  decompression and at restaging after chemotherapy (its table, the plot with the 1 cm/month line); its
+  restaging point clicked: the restaging CT beside the pre-operative CT, linked by level (issue 18).
 
 The measurement screenshot comes from ``SPINECASE_SCREENSHOTS=full pytest tests/test_measure_gui_screenshot.py``
 and the report pages from the export; the phantom previews from ``python -m tools.phantom``.
@@ -100,7 +103,8 @@ def annotation_shots(app: QApplication, tmp: Path, out: Path) -> None:
     w.case_feature.open_case(THORACIC / "case.spinecase.json", recover=False)
     _settle(app, w)
     finding = next(f for f in w.case.case.findings if f.bilsky and f.bilsky.grade == "3")
-    w.finding_focus.set_current(finding.id)
+    w.finding_focus.set_current(finding.id, chosen=True)
+    w.message_bar.clear_scope("case")  # "working on a copy in <a temporary folder>": not for the README
     sins = w.sins_panel
     for field, answer in (("pain", "PAIN_FREE"), ("alignment", "NORMAL"), ("collapse", "NONE"),
                           ("posterolateral", "BILATERAL")):
@@ -137,7 +141,7 @@ def assistant_shot(app: QApplication, tmp: Path, out: Path) -> None:
     w.set_active_view(view)
     finding = Finding(label="T5-T6 primary DDLPS")
     w.case.add(finding)
-    w.finding_focus.set_current(finding.id)
+    w.finding_focus.set_current(finding.id, chosen=True)  # the reader chose it: contours join it
     session = w.bilsky_assistant.session
     outlines = entry["compression_contours_lps"]
     g = view.plane_geometry()
@@ -184,6 +188,25 @@ def reading_shots(app: QApplication, tmp: Path, out: Path) -> None:
     w.close()
 
 
+def followup_shot(app: QApplication, tmp: Path, out: Path) -> None:
+    w = _window(tmp)
+    w.case_feature.open_case(THORACIC / "case.spinecase.json", recover=False)
+    _settle(app, w)
+    finding = w.case.case.findings[0]
+    w.finding_focus.set_current(finding.id)
+    _raise_panel(w, "Follow-up")
+    panel = w.followup.panel
+    w.resizeDocks([w.followup.dock], [700], Qt.Horizontal)
+    _settle(app, w)
+    restaging = finding.timepoints[-1].id
+    w.followup.show_timepoint(finding.id, restaging)  # as a click on its point: the CT comparison at the lesion
+    panel.select_timepoint(restaging)
+    _settle(app, w)
+    w.grab().save(str(out / "followup_thoracic.png"))
+    w.case.undo_stack.setClean()
+    w.close()
+
+
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -195,6 +218,7 @@ def main() -> int:
         annotation_shots(app, tmp, out)
         assistant_shot(app, tmp, out)
         reading_shots(app, tmp, out)
+        followup_shot(app, tmp, out)
     print(f"screenshots written to {out}")
     return 0
 

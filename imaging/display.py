@@ -100,6 +100,20 @@ def full_range_window(array: np.ndarray) -> WindowPreset:
     return WindowPreset("Full range", (lo + hi) / 2.0, max(hi - lo, 1.0), "minimum to maximum voxel value")
 
 
+def file_window(volume: Volume, p: WindowPreset) -> WindowPreset:
+    """A window from the file, named as the viewer names its presets: a CT window equal to one of
+    ``CT_PRESETS`` takes that preset's name (the file's "SOFT TISSUE" is the viewer's "Soft tissue", so one
+    window never appears under two spellings); other names in capitals are shown in sentence case."""
+    if volume.is_ct:
+        same = next((c for c in CT_PRESETS if (c.center, c.width) == (p.center, p.width)), None)
+        if same is not None:
+            return same
+    name = p.name or "File window"
+    if name.isupper():
+        name = name[:1] + name[1:].lower()
+    return WindowPreset(name, p.center, p.width, p.source or "from the file")
+
+
 def window_presets(volume: Volume) -> list[WindowPreset]:
     """The windows on keys 1..5 for ``volume`` (at most five).
 
@@ -111,7 +125,7 @@ def window_presets(volume: Volume) -> list[WindowPreset]:
     pixels = loaded_pixels(volume)
     presets = [percentile_window(pixels)]
     for p in volume.metadata.window_presets:
-        presets.append(WindowPreset(p.name or "File window", p.center, p.width, p.source or "from the file"))
+        presets.append(file_window(volume, p))
     presets.append(full_range_window(pixels))
     return presets[:5]
 
@@ -120,8 +134,7 @@ def default_window(volume: Volume) -> WindowPreset:
     """The window a series opens with: the file's first window when it has one; otherwise soft tissue for CT
     and the automatic percentile window for everything else."""
     if volume.metadata.window_presets:
-        p = volume.metadata.window_presets[0]
-        return WindowPreset(p.name or "File window", p.center, p.width, p.source or "from the file")
+        return file_window(volume, volume.metadata.window_presets[0])
     if volume.is_ct:
         return CT_PRESETS[0]
     return percentile_window(loaded_pixels(volume))

@@ -47,6 +47,16 @@ def orientation_letters(direction: Sequence[float] | np.ndarray, max_letters: in
     return "".join(letters)
 
 
+def axis_position(lps: Sequence[float] | np.ndarray, normal: Sequence[float] | np.ndarray) -> tuple[str, float]:
+    """Where a plane lies, as PACS viewers write it: the patient axis nearest the plane's normal and the
+    point's distance along it, with its direction letter -- ``("S", 12.5)`` for an axial plane 12.5 mm
+    above the origin, ``("R", 3.0)`` for a sagittal plane 3 mm to the right. Distance in mm, >= 0."""
+    p = np.asarray(lps, dtype=np.float64)
+    axis = int(np.argmax(np.abs(np.asarray(normal, dtype=np.float64))))
+    value = float(p[axis])
+    return (_POSITIVE[axis] if value >= 0 else _NEGATIVE[axis]), abs(value)
+
+
 def unit(v: Sequence[float] | np.ndarray) -> np.ndarray:
     """``v`` scaled to length 1 (raises ValueError for a zero vector)."""
     a = np.asarray(v, dtype=float)

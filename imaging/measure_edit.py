@@ -297,9 +297,15 @@ def value_lines(m: Measurement) -> list[str]:
     return kind_spec(m.kind).value_lines(m, vals)
 
 
-def label_lines(m: Measurement) -> list[str]:
-    """What is drawn beside a measurement: its label (when it has one), then :func:`value_lines`."""
-    return ([m.label] if m.label else []) + value_lines(m)
+def label_lines(m: Measurement, finding_label: str = "") -> list[str]:
+    """What is drawn beside a measurement: its label (when it has one) and the finding it belongs to
+    ("Length 3 \u00b7 Lesion 1"; a marked dimension says so), then :func:`value_lines`."""
+    head = m.label
+    if finding_label:
+        head = f"{head} \u00b7 {finding_label}" if head else finding_label
+        if m.finding_dimension:
+            head += " dimensions"
+    return ([head] if head else []) + value_lines(m)
 
 
 def value_text(m: Measurement) -> str:

@@ -10,6 +10,8 @@ Conventions (see ARCHITECTURE.md):
   (gantry tilt) or sheared stack keeps its true geometry.
 * When the files carry no pixel spacing, ``pixel_spacing_known`` is False, the affine uses 1 mm per pixel
   and every length derived from it must be shown in pixels.
+* When they carry no ImageOrientationPatient, ``orientation_known`` is False: the stack is shown as axial but
+  no patient direction (orientation letters, R/L, A/P, S/I positions) may be claimed.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class VolumeMetadata:
     # SOPInstanceUID for every frame and give the 1-based frame number.
     sop_instance_uids: list[str] = field(default_factory=list)
     frame_numbers: list[int | None] = field(default_factory=list)
+    # The DICOM InstanceNumber of each slice (the image number every PACS shows), None for a filled gap.
+    instance_numbers: list[int | None] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     window_presets: list[WindowPreset] = field(default_factory=list)
     # MONOCHROME1 means high values display dark; the viewer inverts by default.
@@ -78,6 +82,7 @@ class Volume:
     metadata: VolumeMetadata = field(default_factory=VolumeMetadata)
     warnings: list[str] = field(default_factory=list)
     pixel_spacing_known: bool = True
+    orientation_known: bool = True
     # Exact LPS position (mm) of each slice's first voxel, in slice order; the affine's third column is
     # their mean step. Kept so uneven stacks can be reported and measured exactly.
     slice_positions: np.ndarray | None = None
@@ -171,6 +176,11 @@ class Volume:
         if 0 <= slice_ < s and 0 <= row < r and 0 <= column < c:
             return float(self.array[slice_, row, column])
         return None
+
+    def instance_number(self, slice_index: int) -> int | None:
+        """The DICOM InstanceNumber of an acquired slice (the image number PACS viewers show), or None."""
+        numbers = self.metadata.instance_numbers
+        return numbers[slice_index] if 0 <= slice_index < len(numbers) else None
 
     def sop_instance_uid(self, slice_index: int) -> str | None:
         """SOPInstanceUID of an acquired slice, or None when unknown."""

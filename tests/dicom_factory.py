@@ -20,12 +20,14 @@ def write_series(out: Path, *, shape: tuple[int, int, int] = (6, 8, 10), spacing
                  values: np.ndarray | None = None, file_names: list[str] | None = None,
                  instance_numbers: list[int] | None = None, drop: tuple[int, ...] = (),
                  pixel_spacing: bool = True, series_uid: str | None = None, description: str = "synthetic",
-                 rescale: tuple[float, float] = (1.0, -1024.0), unsigned: bool = True) -> dict:
+                 rescale: tuple[float, float] = (1.0, -1024.0), unsigned: bool = True,
+                 patient: tuple[str, str] = ("PHANTOM^GEOMETRY", "GEOM-1")) -> dict:
     """Write ``shape = (slices, rows, columns)`` images and return the truth.
 
     ``spacing`` is (row spacing, column spacing) as in DICOM PixelSpacing. ``step`` is the LPS vector between
     consecutive slices (default: the normal times ``slice_gap``). ``drop`` lists slice indices not written
-    (missing slices). Returns ``{"affine", "values", "series_uid", "files"}`` where ``values`` holds the
+    (missing slices). ``patient`` is (PatientName, PatientID). Returns ``{"affine", "values", "series_uid",
+    "files"}`` where ``values`` holds the
     modality values (after rescale) of the slices written, in slice order.
     """
     out.mkdir(parents=True, exist_ok=True)
@@ -57,8 +59,7 @@ def write_series(out: Path, *, shape: tuple[int, int, int] = (6, 8, 10), spacing
         ds.SOPClassUID = sop_class
         ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
         ds.Modality = modality
-        ds.PatientName = "PHANTOM^GEOMETRY"
-        ds.PatientID = "GEOM-1"
+        ds.PatientName, ds.PatientID = patient
         ds.StudyInstanceUID = study_uid
         ds.SeriesInstanceUID = series_uid
         ds.FrameOfReferenceUID = frame_uid

@@ -112,8 +112,10 @@ def make_case(n_extra: int = 0) -> Case:
         return m
 
     z = 78.0
-    add("bidirectional", [(-10.1, 3.0, z), (12.4, 7.5, z), (1.0, -6.0, z), (0.3, 14.2, z)], label=AWKWARD_LABELS[0])
-    add("cc_extent", [(0.0, 10.0, 112.3), (1.5, 12.0, 70.05)], plane=SAGITTAL, label=AWKWARD_LABELS[1])
+    add("bidirectional", [(-10.1, 3.0, z), (12.4, 7.5, z), (1.0, -6.0, z), (0.3, 14.2, z)], label=AWKWARD_LABELS[0],
+        finding_dimension=True)
+    add("cc_extent", [(0.0, 10.0, 112.3), (1.5, 12.0, 70.05)], plane=SAGITTAL, label=AWKWARD_LABELS[1],
+        finding_dimension=True)
     add("length", [(1 / 3, 2 / 3, z), (math.pi, -math.e, z)], label=AWKWARD_LABELS[2])
     add("ellipse_roi", [(0.0, 0.0, z), (8.0, 0.0, z), (0.0, 5.0, z)], label=AWKWARD_LABELS[3],
         stats=RoiStatsCache(mean=-12.5, sd=30.25, min=-100.0, max=60.0, count=250, unit="HU", computed_utc=T0))
@@ -143,7 +145,8 @@ def make_case_with_series(folder: Path, n_extra: int = 0) -> tuple[Case, Path]:
     rng = np.random.default_rng(7)
     values = rng.normal(40, 20, size=(8, 64, 64)).astype(np.int16)
     truth = write_series(folder / "ct", shape=(8, 64, 64), spacing=(0.7, 0.7), slice_gap=2.5,
-                         origin=(-20.0, -30.0, 68.0), values=values, description="CT, thoracic spine")
+                         origin=(-20.0, -30.0, 68.0), values=values, description="CT, thoracic spine",
+                         patient=("Demo^Patient", "SC-0001"))  # the case's patient
     first = pydicom.dcmread(truth["files"][0], stop_before_pixels=True)
     sop4 = str(pydicom.dcmread(truth["files"][4], stop_before_pixels=True).SOPInstanceUID)
     text = make_case(n_extra).model_dump_json()

@@ -49,6 +49,9 @@ class FakePrompts:
     def locate_data(self, text: str) -> bool:
         return bool(self._answer("locate_data", text, False))
 
+    def other_patient(self, text: str) -> str:
+        return self._answer("other_patient", text, "view")  # type: ignore[return-value]
+
     def open_path(self, start: str) -> str | None:
         return self._answer("open_path", start, None)  # type: ignore[return-value]
 
@@ -476,8 +479,10 @@ def test_export_menu_actions_write_the_files(qtbot, win, tmp_path):
     out = tmp_path / "exports"
     out.mkdir()
     assert [a.text().replace("&", "") for a in f.export_menu.actions()] == [
-        "Measurements CSV\u2026", "Findings CSV\u2026", "DICOM SR\u2026", "HTML Report\u2026", "PDF Report\u2026"]
-    names = {"csv": "m.csv", "findings_csv": "f.csv", "sr": "sr.dcm", "html": "r.html", "pdf": "r.pdf"}
+        "Measurements CSV\u2026", "Findings CSV\u2026", "Follow-up CSV\u2026", "DICOM SR\u2026", "HTML Report\u2026",
+        "PDF Report\u2026"]
+    names = {"csv": "m.csv", "findings_csv": "f.csv", "followup_csv": "fu.csv", "sr": "sr.dcm", "html": "r.html",
+             "pdf": "r.pdf"}
     for key, name in names.items():
         f.prompts.answers["save_path"] = str(out / name)
         with qtbot.waitSignal(f.exported, timeout=60_000):
@@ -489,6 +494,8 @@ def test_export_menu_actions_write_the_files(qtbot, win, tmp_path):
     assert {r["measurement_id"] for r in rows} == {m.id for m in case.measurements}
     with open(out / "f.csv", encoding="utf-8", newline="") as fh:
         assert [r["finding_id"] for r in csv.DictReader(fh)] == [x.id for x in case.findings]
+    with open(out / "fu.csv", encoding="utf-8", newline="") as fh:  # one row per lesion and (dated) timepoint
+        assert {r["finding_id"] for r in csv.DictReader(fh)} <= {x.id for x in case.findings}
     assert (out / "sr.dcm").read_bytes()[128:132] == b"DICM"
     assert "data:image/png;base64," in (out / "r.html").read_text(encoding="utf-8")
     pdf = (out / "r.pdf").read_bytes()

@@ -231,8 +231,9 @@ def test_lesion_dimensions_without_spacing_are_pixels() -> None:
     f = Finding(label="x")
     case.add(f)
     case.add(Measurement(kind="bidirectional", points=[(0, 0, 0), (0, 20, 0), (-5, 10, 0), (5, 10, 0)],
-                         plane=AXIAL, finding_id=f.id, pixel_spacing_known=False))
-    case.add(Measurement(kind="cc_extent", points=[(0, 0, 0), (0, 0, 30)], plane=SAGITTAL, finding_id=f.id))
+                         plane=AXIAL, finding_id=f.id, pixel_spacing_known=False, finding_dimension=True))
+    case.add(Measurement(kind="cc_extent", points=[(0, 0, 0), (0, 0, 30)], plane=SAGITTAL, finding_id=f.id,
+                         finding_dimension=True))
     d = analysis.lesion_dimensions(case, f.id)
     assert d is not None and d.unit == "px" and d.volume_unit == "px3"
     assert d.ap == 20 and d.lr == 10  # long axis along y: AP

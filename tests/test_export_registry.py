@@ -24,9 +24,9 @@ from tests.test_case_factory import make_case
 
 
 def test_the_exports_in_menu_order_with_their_flags() -> None:
-    assert [s.key for s in export_specs()][:5] == ["csv", "findings_csv", "sr", "html", "pdf"]
+    assert [s.key for s in export_specs()][:6] == ["csv", "findings_csv", "followup_csv", "sr", "html", "pdf"]
     groups = cli_groups(export_specs())
-    assert list(groups)[:4] == ["--csv", "--findings-csv", "--sr", "--report"]
+    assert list(groups)[:5] == ["--csv", "--findings-csv", "--followup", "--sr", "--report"]
     report = groups["--report"]
     assert spec_for_flag(report, Path("r.pdf")).key == "pdf" and spec_for_flag(report, Path("r.PDF")).key == "pdf"
     assert spec_for_flag(report, Path("r.html")).key == "html" and spec_for_flag(report, Path("r.htm")).key == "html"
@@ -59,7 +59,7 @@ def test_a_registered_export_is_a_command_line_flag(labels_export: ExportSpec, t
     assert "  labels only" in err
     assert (tmp_path / "l.txt").read_text(encoding="utf-8").split("\n") == [lab.label for lab in case.vertebral_labels]
     assert cli_main(["export", str(path)]) == 2
-    assert "give --csv, --findings-csv, --sr, --report and/or --labels" in capsys.readouterr().err
+    assert "give --csv, --findings-csv, --followup, --sr, --report and/or --labels" in capsys.readouterr().err
 
 
 def test_a_registered_export_is_a_file_export_menu_item(labels_export: ExportSpec, qtbot, tmp_path: Path) -> None:
@@ -68,8 +68,9 @@ def test_a_registered_export_is_a_file_export_menu_item(labels_export: ExportSpe
     w, feature = make_window(qtbot, tmp_path)
     try:
         labels = [a.text().replace("&", "") for a in feature.export_menu.actions()]
-        assert labels[-1] == "Level Labels\u2026" and labels[:5] == [
-            "Measurements CSV\u2026", "Findings CSV\u2026", "DICOM SR\u2026", "HTML Report\u2026", "PDF Report\u2026"]
+        assert labels[-1] == "Level Labels\u2026" and labels[:6] == [
+            "Measurements CSV\u2026", "Findings CSV\u2026", "Follow-up CSV\u2026", "DICOM SR\u2026",
+            "HTML Report\u2026", "PDF Report\u2026"]
         w.case.set_case(make_case())
         feature.prompts.answers["save_path"] = str(tmp_path / "l.txt")
         with qtbot.waitSignal(feature.exported, timeout=10_000):

@@ -113,6 +113,16 @@ def click_radio(button) -> None:
     QTest.mouseClick(button, Qt.LeftButton, Qt.NoModifier, QPoint(8, button.height() // 2))
 
 
+def choose_in_combo(combo, data) -> None:
+    """Open the combo's list (Space, as a keyboard user would) and click the item holding ``data``."""
+    combo.setFocus()
+    QTest.keyClick(combo, Qt.Key_Space)
+    view = combo.view()
+    QTest.qWaitForWindowExposed(view.window())
+    index = combo.model().index(combo.findData(data), 0)
+    QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, view.visualRect(index).center())
+
+
 def undo(window) -> None:
     window.activateWindow()
     QTest.keyClick(window.active_view(), Qt.Key_Z, Qt.ControlModifier)
@@ -217,8 +227,7 @@ def test_noms_group_follows_the_1c_setting(window, qtbot):
     assert bilsky.noms_label.text() == "Bilsky 1c \u00b7 NOMS: High-grade ESCC"  # default: high grade
     assert bilsky.grade_card("1c").group == "high"
     combo = bilsky.group_1c_combo
-    combo.setFocus()
-    QTest.keyClick(combo, Qt.Key_Down)
+    choose_in_combo(combo, "low")
     assert combo.currentData() == "low"
     assert bilsky.noms_label.text() == "Bilsky 1c \u00b7 NOMS: Low-grade ESCC"
     assert bilsky.grade_card("1c").group == "low" and bilsky.grade_card("2").group == "high"
@@ -413,14 +422,15 @@ def test_new_from_selected_measurement_rename_type_notes_delete(window):
     assert window.undo_stack.count() == count + 1 and window.undo_stack.undoText() == "New finding"
     assert ctl.case.finding(fid).label == "Lesion 1" and ctl.case.finding(fid).levels_text == "T6"
     assert window.finding_focus.active_finding_id() == fid
-    # the name field has focus with the name selected: type a new name
-    assert fp.label_edit.hasFocus()
+    # the name field does not take the focus by itself (a tool key would rename the finding): click into it
+    assert not fp.label_edit.hasFocus()
+    QTest.mouseClick(fp.label_edit, Qt.LeftButton)
+    QTest.keyClick(fp.label_edit, Qt.Key_A, Qt.ControlModifier)
     QTest.keyClicks(fp.label_edit, "T6 metastasis")
     QTest.keyClick(fp.label_edit, Qt.Key_Return)
     assert ctl.case.finding(fid).label == "T6 metastasis"
     assert window.undo_stack.undoText() == "Rename finding"
-    fp.type_combo.setFocus()
-    QTest.keyClick(fp.type_combo, Qt.Key_Down)  # "—" -> Lytic
+    choose_in_combo(fp.type_combo, "lytic")
     assert ctl.case.finding(fid).lesion_type == "lytic"
     assert window.undo_stack.undoText() == "Set lesion type lytic"
     fp.notes_edit.setFocus()
@@ -459,8 +469,7 @@ def test_assign_selected_measurement_and_selector(window):
     # the Bilsky panel's selector switches the current finding
     selector = window.bilsky_panel.selector.combo
     show_panel(window, window.bilsky_panel)
-    selector.setFocus()
-    QTest.keyClick(selector, Qt.Key_Up)
+    choose_in_combo(selector, first.id)
     assert window.finding_focus.current_id() == first.id
     assert window.findings_panel.tree.currentItem().data(0, Qt.UserRole) == first.id
     # selecting a measurement shows its finding

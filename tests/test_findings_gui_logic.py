@@ -222,6 +222,7 @@ def _axial_mr(n: int = 6) -> Volume:
 
 def test_grading_place_of_an_acquired_axial_slice_and_of_a_reformat():
     vol = _axial_mr()
+    vol.metadata.instance_numbers = [10 + i for i in range(vol.shape[0])]  # as the PACS numbers them
     case = Case()
     for label, s in (("T6", 0.0), ("T7", -16.0)):
         case.add(VertebralLabel(label=label, centre=(0.0, 0.0, s)))
@@ -231,13 +232,16 @@ def test_grading_place_of_an_acquired_axial_slice_and_of_a_reformat():
     assert place.point == (0.0, 0.0, -10.0)  # the cursor projected onto the slice
     assert place.level == "T7"  # -10 is beyond the T6/T7 boundary at -8
     assert place.sop_instance_uid == f"1.2.9.{k}" and place.slice_index == k and place.reminder is None
-    assert place.image_text() == f"MR Ax T2, axial slice {k + 1} of 6"
+    assert place.instance_number == 10 + k
+    assert place.image_text() == f"MR Ax T2, axial Im {10 + k} of 6"  # the image number PACS shows
     place = grading_place(case, vol, spec, 2)  # S = -2: T6
     assert place.level == "T6"
     sag = plane_spec(vol, "sagittal")
     place = grading_place(case, vol, sag, 13)
     assert place.sop_instance_uid is None and not place.acquired and "sagittal" in place.reminder
-    assert place.image_text() == "MR Ax T2, sagittal reformat plane 14 of 26"
+    x = place.point[0]
+    assert place.instance_number is None
+    assert place.image_text() == f"MR Ax T2, sagittal reformat, {'L' if x >= 0 else 'R'} {abs(x):.1f} mm"
     empty = grading_place(case, None, None, 0)
     assert empty.image_text() == "no image" and empty.reminder.endswith("No image is shown.")
 

@@ -257,7 +257,8 @@ def test_axial_corner_shows_the_level_while_scrolling(window, qtbot, ct_folder):
         ctx = axial.overlay_context()
         return [t for corner, fn in axial.corner_providers if corner == "bottom_left" and (t := fn(ctx))]
 
-    axial.set_slice(0)
+    axial.setFocus()
+    QTest.keyClick(axial, Qt.Key_Home)  # the first image of the series (head first: the most cranial)
     seen = set()
     for _ in range(axial.slice_count() - 1):
         s = float(axial.plane_geometry().origin[2])

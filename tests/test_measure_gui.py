@@ -156,10 +156,12 @@ def only_measurement(window):
 
 
 def label_of(window, view, mid) -> list[str]:
+    """The value lines drawn beside a measurement (after its name line, e.g. "Length 1")."""
     view.repaint()
     shape = window.measure.overlay.shape_of(view, mid)
     assert shape is not None, "the measurement is not drawn on this view"
-    return shape.label
+    name = window.case.case.measurement(mid).label
+    return shape.label[1:] if name and shape.label and shape.label[0].startswith(name) else shape.label
 
 
 def number(text: str) -> float:
@@ -327,7 +329,7 @@ def test_every_tool_draws_with_real_mouse_events(window, qtbot, series):
     assert [r.text(0) for r in rows] == ["Bidirectional", "Ellipse ROI", "Polygon ROI", "Freehand ROI", "Angle",
                                          "Probe"]
     assert rows[0].text(2) == value_lines(ctl.case.measurements[0])[0]
-    assert rows[0].text(3) == "Ax aniso (Se 1)" and rows[0].text(4) == "Ax 2/12"
+    assert rows[0].text(3) == "Ax aniso (Se 1)" and rows[0].text(4) == "Ax Im 2"  # InstanceNumber
 
 
 def test_click_click_length_and_keys_pick_tools(window, qtbot, series):
@@ -569,7 +571,7 @@ def test_rename_with_f2_and_double_click_delete_and_undo(window, qtbot, series):
     QTest.keyClick(editor, Qt.Key_Return)
     assert ctl.case.measurement(m.id).label == "T6 lesion"
     assert window.undo_stack.undoText() == "Rename measurement"
-    assert label_of(window, view, m.id)[0] == "T6 lesion"
+    assert window.measure.overlay.shape_of(view, m.id).label[0] == "T6 lesion"
     # double-click the label: edit in place; Esc cancels
     shape = window.measure.overlay.shape_of(view, m.id)
     QTest.mouseDClick(view, Qt.LeftButton, Qt.NoModifier, shape.label_rect.center().toPoint())
@@ -791,6 +793,9 @@ def test_panel_groups_by_finding_with_lesion_dimensions(window, qtbot, series):
     drag(axial, (6.0, 10.0), (9.0, 20.0))
     loose = only_measurement(window)
     assert bi.finding_id == cc.finding_id == lesion.id and loose.finding_id is None
+    panel.refresh()
+    assert "right-click its bidirectional" in panel.group_items()[0].child(0).text(0)  # not marked yet
+    assert window.measure.editor.set_dimension(bi.id, True) and window.measure.editor.set_dimension(cc.id, True)
     panel.refresh()
     groups = panel.group_items()
     assert [g.text(0) for g in groups] == ["T6 lesion", NO_FINDING]

@@ -38,7 +38,9 @@ def test_measurements_on_the_thoracic_sample_case(qtbot, tmp_path):
 
     apply_dark_theme(QApplication.instance())
     full = os.environ.get("SPINECASE_SCREENSHOTS") == "full"  # with every feature installed
-    w = MainWindow(settings=Settings(tmp_path / "s.ini"), restore_state=False, install_features=full)
+    settings = Settings(tmp_path / "s.ini")
+    settings.set_reader_name("reader1")
+    w = MainWindow(settings=settings, restore_state=False, install_features=full)
     if not full:
         feature_measure.install(w)
     qtbot.addWidget(w)
@@ -106,7 +108,11 @@ def test_measurements_on_the_thoracic_sample_case(qtbot, tmp_path):
     drag(sag, a7 - 9.5 * d7, a7 + 9.5 * d7)
     w.set_tool("ellipse_roi")
     drag(sag, (x0, 30.0, 6.0), (x0, 46.0, -6.0))
-    # axial: bidirectional across the lesion, probe in its vertebral body part
+    # axial: a probe in the lesion's vertebral body part (before the bidirectional, whose label may cover it),
+    # then the bidirectional across the lesion
+    w.set_tool("probe")
+    body = lesion["parts"][1]["centre_lps"]
+    click(ax, (body[0], body[1], z))
     w.set_tool("bidirectional")
     drag(ax, (c[0], c[1] - half_ap, z), (c[0], c[1] + half_ap, z))
     bi_id = w.case.case.measurements[-1].id
@@ -114,11 +120,12 @@ def test_measurements_on_the_thoracic_sample_case(qtbot, tmp_path):
     for i in (2, 3):  # fit the short axis to the lesion's LR extent by its handles
         end = np.asarray(w.case.case.measurement(bi_id).points[i])
         drag(ax, end, (c[0] + np.sign(end[0] - c[0]) * half_lr, c[1], z))
-    w.set_tool("probe")
-    body = lesion["parts"][1]["centre_lps"]
-    click(ax, (body[0], body[1], z))
-    # coronal: polygon around the right pedicle part, freehand paraspinal ROI, an angle
+    # coronal: an angle, a polygon around the right pedicle part, a freehand paraspinal ROI (the angle first:
+    # the ROIs' labels would take its clicks)
     y = cor.plane_geometry().origin[1]
+    w.set_tool("angle")
+    drag(cor, (14.0, y, 30.0), (14.0, y, 5.0))
+    click(cor, (38.0, y, 18.0))
     ped = lesion["parts"][2]["centre_lps"]
     w.set_tool("polygon_roi")
     for t in np.linspace(0, 2 * np.pi, 7)[:-1]:
@@ -130,9 +137,6 @@ def test_measurements_on_the_thoracic_sample_case(qtbot, tmp_path):
     for p in ring[1:]:
         QTest.mouseMove(cor, wp(cor, p))
     QTest.mouseRelease(cor, Qt.LeftButton, Qt.NoModifier, wp(cor, ring[-1]))
-    w.set_tool("angle")
-    drag(cor, (14.0, y, 30.0), (14.0, y, 5.0))
-    click(cor, (38.0, y, 18.0))
     w.set_tool("navigate")
 
     ms = w.case.case.measurements
@@ -150,6 +154,7 @@ def test_measurements_on_the_thoracic_sample_case(qtbot, tmp_path):
     finding = w.case.add(Finding(label="T5-T6 lesion"), "Add finding")
     for m in (cc, bi):
         w.measure.editor.assign_finding(m.id, finding.id)
+        w.measure.editor.set_dimension(m.id, True)  # the reader marks them as the finding's dimensions
     w.measure.panel.refresh()
     line = w.measure.panel.group_items()[0].child(0).text(0)
     assert line.startswith("AP x LR x CC: ") and "Ellipsoid volume: " in line

@@ -51,7 +51,7 @@ def test_add_list_echo_remove(sample_pacs: SamplePacs, user_dirs, capsys) -> Non
 def test_find_text_and_json(sample_server_name: str, capsys) -> None:
     status, out, _ = run(capsys, "find", sample_server_name, "--json")
     doc = json.loads(out)
-    assert status == 0 and len(doc["studies"]) == 8
+    assert status == 0 and len(doc["studies"]) == 11
     status, out, _ = run(capsys, "find", sample_server_name, "--patient-id", "SPC-PH-000", "--modality", "MR",
                          "--date", "20240101-20240131", "--patient-name", "*THORACIC*", "--json")
     [study] = json.loads(out)["studies"]

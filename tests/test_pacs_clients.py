@@ -55,9 +55,9 @@ def test_echo(finder) -> None:
     assert 0 < finder.echo() < 5
 
 
-def test_find_lists_the_eight_sample_studies_with_patient_ids_and_modalities(finder) -> None:
+def test_find_lists_the_eleven_sample_studies_with_patient_ids_and_modalities(finder) -> None:
     expected = sample_studies()
-    assert len(expected) == 8
+    assert len(expected) == 11  # with the follow-up studies: thoracic restaging CT and MR, retroperitoneal CT
     found = finder.find_studies(StudyQuery())
     assert {s.study_uid: (s.patient_id, set(s.modalities)) for s in found} == expected
     thoracic_ct = next(s for s in found if s.study_uid == THORACIC_CT_STUDY)
@@ -67,14 +67,14 @@ def test_find_lists_the_eight_sample_studies_with_patient_ids_and_modalities(fin
 
 
 @pytest.mark.parametrize(("query", "n"), [
-    (StudyQuery(patient_id="SPC-PH-000"), 3),
+    (StudyQuery(patient_id="SPC-PH-000"), 5),  # pre-operative CT and MR, post-operative MR, restaging CT and MR
     (StudyQuery(patient_name="PHANTOM^LUMBAR*"), 3),
-    (StudyQuery(modality="MR"), 3),
+    (StudyQuery(modality="MR"), 4),
     (StudyQuery(study_date="2024-01-01..2024-01-31"), 3),
-    (StudyQuery(study_date="20240301-"), 3),
+    (StudyQuery(study_date="20240301-"), 6),
     (StudyQuery(accession="PH0032"), 1),
     (StudyQuery(study_uid=THORACIC_CT_STUDY), 1),
-    (StudyQuery(patient_id="SPC-PH-000", modality="CT"), 1),
+    (StudyQuery(patient_id="SPC-PH-000", modality="CT"), 2),
     (StudyQuery(patient_id="NOBODY"), 0),
 ])
 def test_find_filters(finder, query: StudyQuery, n: int) -> None:

@@ -78,7 +78,7 @@ def test_search_series_annotations_and_retrieve_opens_the_study(qtbot, window, p
     window.pacs_feature.act_open.trigger()
     dialog = window.pacs_feature.dialog
     assert dialog.isVisible() and dialog.server_name() == "orthanc"
-    search(qtbot, dialog, "SPC-PH-000", rows=3)
+    search(qtbot, dialog, "SPC-PH-000", rows=5)
     ct = study_item(dialog.results, "PH0001")
     assert ct.text(4) == "CT/SR" and ct.text(1) == "PHANTOM, THORACIC T6"
     click(qtbot, dialog.results, ct)
@@ -87,7 +87,8 @@ def test_search_series_annotations_and_retrieve_opens_the_study(qtbot, window, p
                                                     ("SR", "SpineCase measurements (research, not diagnostic)", "1")]
     qtbot.waitUntil(lambda: dialog.annotation_rows() != [], timeout=20000)
     [row] = dialog.annotation_rows()
-    assert row[0] == "reference" and row[3] == "3 at T5-T6, 0 at T6" and row[5] == "SpineCase"
+    # the lesion's own (pre-operative) grade; its post-operative grade 0 is a follow-up timepoint's
+    assert row[0] == "reference" and row[3] == "3 at T5-T6" and row[5] == "SpineCase"
     assert "1 SR" in dialog.annotations_label.text()
 
     qtbot.mouseClick(dialog.retrieve_button, Qt.LeftButton)
@@ -112,7 +113,7 @@ def test_cancel_halfway_over_a_slow_link_keeps_the_window_responsive(qtbot, wind
                                              prefer="dicomweb"))
         dialog = window.pacs_feature.open_dialog()
         dialog.server.setCurrentText("slow")
-        search(qtbot, dialog, "SPC-PH-000", rows=3)
+        search(qtbot, dialog, "SPC-PH-000", rows=5)
         click(qtbot, dialog.results, study_item(dialog.results, "PH0001"))
         window.wait_until_idle(20)
         qtbot.mouseClick(dialog.retrieve_button, Qt.LeftButton)
@@ -169,7 +170,7 @@ def test_compare_readers_over_the_selected_studies(qtbot, window, sample_pacs: S
     assert push_files(open_client(sample_pacs.server()), items).ok
     try:
         dialog = window.pacs_feature.open_dialog()
-        search(qtbot, dialog, rows=8)
+        search(qtbot, dialog, rows=11)
         click(qtbot, dialog.results, study_item(dialog.results, "PH0001"))
         click(qtbot, dialog.results, study_item(dialog.results, "PH0011"), Qt.ControlModifier)
         assert sorted(dialog.selected_study_uids()) == sorted([STUDIES["S1"], STUDIES["S2"]])

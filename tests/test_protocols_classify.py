@@ -228,7 +228,7 @@ def test_every_sample_series_is_classified_as_generated() -> None:
             if c.modality == "CT":
                 assert c.kernel == "soft"  # every sample CT is reconstructed with the STANDARD kernel
             checked += 1
-    assert checked == len(result) == 12
+    assert checked == len(result) == 15
 
 
 def test_info_json_reports_each_series_classification() -> None:
@@ -247,6 +247,8 @@ def test_info_json_reports_each_series_classification() -> None:
         ("20240108", "axial", "T2", "none", "image"),
         ("20240212", "sagittal", "T2", "none", "image"),
         ("20240212", "axial", "T2", "none", "image"),
+        ("20240513", "axial", "-", "none", "image"),  # restaging after chemotherapy: CT and ax T2
+        ("20240513", "axial", "T2", "none", "image"),
     ])
     ct = next(s for s in series if s["modality"] == "CT")
     assert ct["classification"]["kernel"] == "soft" and ct["classification"]["evidence"]

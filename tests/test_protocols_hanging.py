@@ -128,10 +128,11 @@ def test_thoracic_folder_hangs_the_pre_operative_mr_sag_t2_sag_t1_ax_t2(thoracic
 
 def test_every_shipped_protocol_on_the_thoracic_case(thoracic) -> None:  # noqa: ANN001
     series, classes = thoracic
-    ct = best_study_for(by_id("spine-ct"), series, classes)
-    assert describe(series, ct) == [("sag", "sagittal", "Ax 1.25mm Spine", True),
-                                     ("ax", "axial", "Ax 1.25mm Spine", False),
-                                     ("cor", "coronal", "Ax 1.25mm Spine", True)]
+    ct = best_study_for(by_id("spine-ct"), series, classes)  # the latest CT: the restaging CT
+    assert ct.study_date == "20240513"
+    assert describe(series, ct) == [("sag", "sagittal", "Ax 2.5mm Spine", True),
+                                     ("ax", "axial", "Ax 2.5mm Spine", False),
+                                     ("cor", "coronal", "Ax 2.5mm Spine", True)]
     assert {p.window for p in ct.panes} == {"Bone"}
     both = best_study_for(by_id("spine-mr-ct"), series, classes)
     assert describe(series, both) == [("MR sag T2", "sagittal", "Sag T2 TSE", False),
@@ -144,7 +145,11 @@ def test_every_shipped_protocol_on_the_thoracic_case(thoracic) -> None:  # noqa:
         assert cmp.fits and cmp.study_date == "20240212" and cmp.prior_study_uid == mr_studies["20240108"]
         dates = [next(s.study_date for s in series if s.key == p.series_key) for p in cmp.panes]
         assert dates == ["20240212", "20240108", "20240212", "20240108"]
-    assert not best_study_for(by_id("compare-ct"), series, classes).fits  # one CT only: no prior CT
+    # CT comparison: the restaging CT is "current", the pre-operative CT its prior
+    cmp_ct = best_study_for(by_id("compare-ct"), series, classes)
+    assert cmp_ct.fits and cmp_ct.study_date == "20240513"
+    assert [next(s.study_date for s in series if s.key == p.series_key) for p in cmp_ct.panes] == ["20240513",
+                                                                                                  "20240108"]
 
 
 def test_every_sample_case_hangs_something_and_never_a_localiser() -> None:

@@ -234,7 +234,7 @@ def test_protocol_keys_window_and_remembered_choice(qtbot, tmp_path) -> None:
     assert w.wait_until_idle(120)
     assert w.grid.layout_name() == "spine"
     assert [o for *_, o in shown(w)] == ["sagittal", "axial", "coronal"]
-    assert {d for d, *_ in shown(w)} == {"Ax 1.25mm Spine"}
+    assert {d for d, *_ in shown(w)} == {"Ax 2.5mm Spine"}  # the latest CT: the restaging CT
     assert w.grid.views[0].window_level().name == "Bone"
     ct_study = w.grid.views[0].volume().metadata.study_instance_uid
     assert w.reading.remembered_protocol(ct_study) == "spine-ct"

@@ -14,6 +14,7 @@ import pytest
 from imaging.case.analysis import finding_levels, lesion_dimensions
 from imaging.case.model import Case
 from imaging.case.store import dumps_case, load_case
+from imaging.followup.timeline import lesion_timepoints, series_date
 from imaging.spine.levels import level_index
 from tests.dicom_factory import write_series
 from tools.phantom import CASE_NAMES, case_definition
@@ -179,26 +180,34 @@ def check_against_truth(case: Case, truth: dict, folder: Path) -> None:
     for les in truth["lesions"]:
         if les["kind"] in TUMOUR_KINDS:
             lesions.setdefault(les["id"], les)
-    assert [f.label for f in case.findings] == list(lesions)
+    # A lesion that continues another in a later scene (a residual after surgery) is that finding's timepoint.
+    same = (truth.get("follow_up") or {}).get("same_lesion") or {}
+    assert [f.label for f in case.findings] == [lid for lid in lesions if lid not in same]
+    uids = {s["key"]: s["series_uid"] for s in truth["series"]}
     for f in case.findings:
-        les = lesions[f.label]
-        levels = sorted(les["levels"], key=level_index)
-        assert (f.level_from, f.level_to) == ((levels[0], levels[-1]) if levels else (None, None))
-        assert f.lesion_type == TUMOUR_KINDS[les["kind"]]
+        assert f.lesion_type == TUMOUR_KINDS[lesions[f.label]["kind"]]
         if f.levels_auto:
             rng = finding_levels(case, f)
             assert rng is not None and (rng.start, rng.end) == (f.level_from, f.level_to)
-        dims = lesion_dimensions(case, f.id)
-        assert dims is not None and dims.unit == "mm" and dims.cc is not None
-        ms = case.finding_measurements(f.id)
-        tol = max(spacing[m.series_instance_uid] for m in ms)
-        want = les["dimensions_mm"]
-        for axis in ("ap", "lr", "cc"):
-            assert abs(getattr(dims, axis) - want[axis]) <= tol, (f.label, axis)
-        for m in ms:  # every point lies on the plane it was drawn on
-            g = m.plane.geometry
-            n = np.asarray(m.plane.normal)
-            assert np.all(np.abs((np.asarray(m.points) - np.asarray(g.origin)) @ n) < 1e-6)
+        members = [lid for lid in lesions if lid == f.label or same.get(lid) == f.label]
+        for tp in lesion_timepoints(case, f):
+            day = tp.study_date
+            les = next(lesions[lid] for lid in members
+                       if any(series_date(case, uids[k]) == day for k in lesions[lid]["series"]))
+            levels = sorted(les["levels"], key=level_index)
+            assert (tp.level_from, tp.level_to) == ((levels[0], levels[-1]) if levels else (None, None))
+            dims = lesion_dimensions(case, f.id, tp.measurements)
+            assert dims is not None and dims.unit == "mm" and dims.cc is not None
+            ms = list(tp.measurements)
+            tol = max(spacing[m.series_instance_uid] for m in ms)
+            want = les["dimensions_mm"]
+            for axis in ("ap", "lr", "cc"):
+                assert abs(getattr(dims, axis) - want[axis]) <= tol, (f.label, tp.study_date, axis)
+            for m in ms:  # every point lies on the plane it was drawn on, on a series of that date
+                assert series_date(case, m.series_instance_uid) == day
+                g = m.plane.geometry
+                n = np.asarray(m.plane.normal)
+                assert np.all(np.abs((np.asarray(m.points) - np.asarray(g.origin)) @ n) < 1e-6)
     b = truth["bilsky"]
     graded = [f for f in case.findings if f.bilsky.grade == b["grade"] and f.bilsky.level == b["level"]]
     spinal = [f for f in case.findings if b["level"] in lesions[f.label]["levels"] and f.involvement]
@@ -208,6 +217,11 @@ def check_against_truth(case: Case, truth: dict, folder: Path) -> None:
         if b.get("sop_instance_uid"):
             assert g.bilsky.sop_instance_uid == b["sop_instance_uid"]
             assert g.bilsky.series_instance_uid == b["series_uid"]
+    post = truth.get("bilsky_postop")
+    if post and same:  # the post-operative grade at each post-operative timepoint, read on an image of its date
+        tps = [t for f in case.findings for t in f.timepoints]
+        assert tps and all(t.bilsky.grade == post["grade"] and t.bilsky.level == post["level"] for t in tps)
+        assert all(series_date(case, t.bilsky.series_instance_uid) == t.study_date for t in tps)
 
 
 @pytest.mark.skipif(not SAMPLE_FOLDERS, reason="no sample folders yet (make samples)")

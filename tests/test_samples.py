@@ -13,6 +13,7 @@ import pydicom
 import pytest
 
 from imaging import load_series, scan_series
+from imaging.spine.levels import OCCIPUT
 from tools.phantom import CASE_NAMES, LEVEL_ORDER, build_case, write_built_case
 from tools.phantom.scene import BILSKY_GRADES
 
@@ -53,7 +54,7 @@ def test_five_cases_present_with_report_and_truth() -> None:
             assert v["label"] in LEVEL_ORDER and len(v["centroid_lps"]) == 3
         for les in truth["lesions"]:
             assert set(les["dimensions_mm"]) == {"lr", "ap", "cc"}
-            assert all(lev in LEVEL_ORDER for lev in les["levels"])
+            assert all(lev in LEVEL_ORDER or lev == OCCIPUT for lev in les["levels"])  # C0: the clivus
         assert truth["bilsky"]["grade"] in BILSKY_GRADES
     modalities = {s["modality"] for c in CASE_NAMES for s in _truth(c)["series"]}
     assert modalities == {"CT", "MR"}

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from PySide6.QtGui import QUndoStack
 
 from imaging.case.export_csv import finding_rows
-from imaging.case.model import Assessment, Case, Finding, SinsAssessment
+from imaging.case.model import SCHEMA_VERSION, Assessment, Case, Finding, SinsAssessment
 from imaging.case.store import CaseFileInvalid, dumps_case, load_case, loads_case, save_case
 from imaging.scores import (
     CsvColumn,
@@ -176,6 +176,8 @@ def test_version_1_case_files_open_as_version_2(tmp_path: Path) -> None:
     path = tmp_path / "v1.spinecase.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     case = load_case(path)
-    assert case.schema_version == 2 and case.assessments == [] and all(f.assessments == [] for f in case.findings)
-    assert (case.audit[-1].action, case.audit[-1].summary[:16]) == ("migrate", "schema 1 -> 2 (m")
+    assert case.schema_version == SCHEMA_VERSION and case.assessments == [] and all(f.assessments == [] for f in
+                                                                                   case.findings)
+    migrations = [a.summary[:16] for a in case.audit if a.action == "migrate"]
+    assert migrations[-2:] == ["schema 1 -> 2 (m", "schema 2 -> 3 (f"]  # then follow-up's
     assert [m.id for m in case.measurements] == [m["id"] for m in doc["measurements"]]

@@ -31,7 +31,7 @@ def test_standard_levels_are_the_usual_thirty_in_order() -> None:
 def test_variants_sit_at_their_anatomical_place() -> None:
     assert level_index("T12") < level_index("T13") < level_index("L1")
     assert level_index("L5") < level_index("L6") < level_index("S1")
-    assert set(ALL_LEVELS) - set(STANDARD_LEVELS) == {"T13", "L6"}
+    assert set(ALL_LEVELS) - set(STANDARD_LEVELS) == {"C0", "T13", "L6"}  # C0: the occiput, not a vertebra
 
 
 @pytest.mark.parametrize(("label", "below", "above"), [

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -48,10 +48,12 @@ from PySide6.QtWidgets import (
 from imaging import measure
 from imaging.case.findings import graded_assessment, grading_place
 from imaging.case.model import Contour, Finding
+from imaging.geometry import axis_position
 from imaging.spine import BILSKY_GRADE_INFO, normalize_level
 from imaging.spine.contour_masks import CONTOUR_KINDS, CONTOUR_NAMES, SliceSuggestion, suggest_from_contours
 from widgets.contour_overlay import kind_color
 from widgets.contour_tools import BRUSH_KEY, KIND_KEYS, ContourSession, tool_name
+from widgets.deliberate_input import ActionButton, ChoiceComboBox
 from widgets.slice_view import SliceView
 
 __all__ = ["REASON_TITLES", "BilskyAssistantPanel", "unit_text"]
@@ -201,7 +203,7 @@ class BilskyAssistantPanel(QWidget):
 
         brush_row = QHBoxLayout()
         brush_row.addWidget(QLabel("Brush edits:"))
-        self.brush_combo = QComboBox()
+        self.brush_combo = ChoiceComboBox()
         self.brush_combo.setObjectName("BilskyAssistBrushKind")
         for kind in CONTOUR_KINDS:
             self.brush_combo.addItem(QIcon(_swatch(kind)), CONTOUR_NAMES[kind], kind)
@@ -267,7 +269,7 @@ class BilskyAssistantPanel(QWidget):
             grid.addWidget(sentence, 2 * i + 1, 0, 1, 2)
             self.reason_rows[name] = (title, value, sentence)
         sl.addWidget(self.reasons_box)
-        self.accept_button = QPushButton("Accept suggested grade")
+        self.accept_button = ActionButton("Accept suggested grade")
         self.accept_button.setObjectName("BilskyAcceptButton")
         self.accept_button.setToolTip("Set the finding's final Bilsky grade to the suggestion (undoable); the "
                                       "suggestion is stored with it")
@@ -373,8 +375,8 @@ class BilskyAssistantPanel(QWidget):
                     return False
         new = graded_assessment(f.bilsky.with_suggestion(s), s.grade, level=level,
                                 series_instance_uid=place.series_instance_uid,
-                                sop_instance_uid=place.sop_instance_uid, slice_index=place.slice_index,
-                                reader=self._ctl.reader)
+                                sop_instance_uid=place.sop_instance_uid, instance_number=place.instance_number,
+                                slice_index=place.slice_index, reader=self._ctl.reader)
         try:
             self._ctl.update(f.id, text=f"Accept suggested Bilsky grade {s.grade}", bilsky=new)
         except ValueError as exc:
@@ -428,8 +430,7 @@ class BilskyAssistantPanel(QWidget):
         else:
             vol, spec = view.volume(), view.plane_spec()
             desc = " ".join(x for x in (vol.modality, vol.metadata.series_description) if x)
-            kind = "slice" if spec.is_acquired else "reformat plane"
-            where = f"{desc}, axial {kind} {view.slice_index() + 1} of {spec.count}"
+            where = f"{desc}, axial {'' if spec.is_acquired else 'reformat '}{view.image_number_text()}"
             if not vol.pixel_spacing_known:
                 where += " \u2014 no pixel spacing: contours cannot be drawn on this series"
         if f is None:
@@ -451,7 +452,8 @@ class BilskyAssistantPanel(QWidget):
         elsewhere = [c for c in (f.contours if f is not None else []) if c not in shown]
         if elsewhere and not shown:
             c = elsewhere[-1]
-            slice_text = f"slice {c.slice_index + 1}" if c.slice_index is not None else "another slice"
+            letter, mm = axis_position(np.mean(np.asarray(c.points, dtype=np.float64), axis=0), (0.0, 0.0, 1.0))
+            slice_text = f"the axial plane at {letter} {mm:.1f} mm"
             self.goto_label.setText(f"{f.label or 'This finding'} has outlines on {slice_text} of another view "
                                     "or series.")
             self.goto_row.setVisible(True)

@@ -38,7 +38,6 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
-    QComboBox,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -61,6 +60,7 @@ from imaging.case.findings import (
 from imaging.spine import BILSKY_GRADES, escc_group, normalize_level
 from imaging.spine.bilsky import BILSKY_GRADE_INFO
 from widgets.case_controller import CaseController
+from widgets.deliberate_input import ActionButton, ChoiceComboBox
 from widgets.findings_panel import ERROR_STYLE, HINT_STYLE, PANEL_STYLE, FindingFocus, FindingSelector, alive
 from widgets.schematics import SchematicLegend, paint_bilsky_schematic, schematic_aspect
 from widgets.slice_view import SliceView
@@ -320,7 +320,7 @@ class BilskyPanel(QWidget):
         box.addLayout(noms)
         setting = QHBoxLayout()
         setting.addWidget(QLabel("NOMS group of grade 1c:"))
-        self.group_1c_combo = QComboBox()
+        self.group_1c_combo = ChoiceComboBox()
         self.group_1c_combo.setObjectName("Bilsky1cGroupCombo")
         self.group_1c_combo.addItem("High grade", "high")
         self.group_1c_combo.addItem("Low grade", "low")
@@ -339,7 +339,7 @@ class BilskyPanel(QWidget):
         self.record_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         box.addWidget(self.record_label)
         clear_row = QHBoxLayout()
-        self.clear_button = QPushButton("Clear grade")
+        self.clear_button = ActionButton("Clear grade")
         self.clear_button.setObjectName("BilskyClearButton")
         self.clear_button.clicked.connect(self.clear_grade)
         clear_row.addWidget(self.clear_button)
@@ -449,7 +449,7 @@ class BilskyPanel(QWidget):
             return False
         p = self._place
         new = graded_assessment(f.bilsky, grade, level=level, series_instance_uid=p.series_instance_uid,
-                                sop_instance_uid=p.sop_instance_uid,
+                                sop_instance_uid=p.sop_instance_uid, instance_number=p.instance_number,
                                 slice_index=p.slice_index if p.orientation else None, reader=self._ctl.reader)
         old = f.bilsky
         if new.model_copy(update={"assessed_utc": old.assessed_utc}) == old:
@@ -538,7 +538,9 @@ class BilskyPanel(QWidget):
         where = []
         if b.level:
             where.append(f"at {b.level}")
-        if b.slice_index is not None:
+        if b.instance_number is not None:
+            where.append(f"Im {b.instance_number}")  # the image number, as PACS shows it
+        elif b.slice_index is not None:
             where.append(f"slice {b.slice_index + 1}")
         series = self._ctl.case.series_ref(b.series_instance_uid)
         name = (series.description if series is not None and series.description else

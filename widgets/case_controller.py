@@ -24,18 +24,21 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from imaging.case.analysis import patient_conflict
+from imaging.case.findings import assignment_changes
 from imaging.case.model import (
     Assessment,
     Case,
     Contour,
     Finding,
+    FindingTimepoint,
     Measurement,
     Patient,
     Reader,
@@ -46,12 +49,27 @@ from imaging.case.model import (
 )
 from imaging.scores import score_spec
 
-_COLLECTION = {Measurement: "measurements", Finding: "findings", Contour: "findings",
+_SERIES_FIELDS = frozenset({"series_instance_uid", "bilsky", "contours"})
+_COLLECTION = {Measurement: "measurements", Finding: "findings", Contour: "findings", FindingTimepoint: "findings",
                VertebralLabel: "vertebral_labels", SeriesRef: "series", Study: "studies", Reader: "readers"}
 
 
 class ReadOnlyCaseError(ValueError):
     """An edit was attempted on a case opened read-only (e.g. locked by another instance)."""
+
+
+class OtherPatientError(ValueError):
+    """An annotation was attempted on a series of another patient than the case's (one case, one patient)."""
+
+
+def series_uids_of(obj: Any) -> set[str]:
+    """The series an object annotates: a measurement's, label's or contour's series, a finding's Bilsky
+    image and contours."""
+    uids = {getattr(obj, "series_instance_uid", None)}
+    if isinstance(obj, Finding):
+        uids.add(obj.bilsky.series_instance_uid)
+        uids.update(c.series_instance_uid for c in obj.contours)
+    return {u for u in uids if u}
 
 
 def collection_of(obj: Any) -> str:
@@ -93,6 +111,8 @@ class CaseController(QObject):
         self.reader = reader
         self._selected = ""
         self._read_only = False
+        #: who a series' images show (set by the case feature from the loaded volumes); None: unknown
+        self.patient_of_series: Callable[[str], Patient | None] = lambda _uid: None
 
     # -- the case ------------------------------------------------------------------------------------------
     @property
@@ -134,6 +154,11 @@ class CaseController(QObject):
         """Add a measurement, finding, label, series/study reference or reader (a contour needs
         ``parent_id``, its finding). Undo removes it."""
         self._check_writable()
+        adopt = self._check_patient(obj)
+        if adopt is not None:
+            with self.macro(text or f"Add {_name(obj)}"):
+                self.set_patient(adopt, text="Patient from the images")
+                return self.add(obj, text, parent_id=parent_id, index=index)
         case, who = self._case, self.reader
         case.add(obj, index=index, parent_id=parent_id, who=who)
         coll = collection_of(obj)
@@ -158,7 +183,7 @@ class CaseController(QObject):
         if isinstance(obj, Finding) and case.finding_measurements(obj_id):
             with self.macro(text or f"Delete {_name(obj)}"):
                 for m in case.finding_measurements(obj_id):
-                    self.update(m.id, text="Detach measurement", finding_id=None)
+                    self.update(m.id, text="Detach measurement", **assignment_changes(m, None))
                 return self.remove(obj_id, text)
         removed, index, parent_id = case.remove(obj_id, who=who)
         coll = collection_of(removed)
@@ -180,6 +205,12 @@ class CaseController(QObject):
         """Set fields of an object (validated). Undo puts the old object back exactly."""
         self._check_writable()
         case, who = self._case, self.reader
+        current = case.get(obj_id)
+        adopt = self._check_patient(current.model_copy(update=changes)) if changes.keys() & _SERIES_FIELDS else None
+        if adopt is not None:
+            with self.macro(text or f"Edit {_name(current)}"):
+                self.set_patient(adopt, text="Patient from the images")
+                return self.update(obj_id, text, **changes)
         old = case.update(obj_id, who=who, **changes)
         new = case.get(obj_id)
         return self._push_replace(old, new, text or f"Edit {_name(old)}")
@@ -187,6 +218,11 @@ class CaseController(QObject):
     def replace(self, new: Any, text: str | None = None) -> Any:
         """Put ``new`` in place of the object with the same id."""
         self._check_writable()
+        adopt = self._check_patient(new)
+        if adopt is not None:
+            with self.macro(text or f"Edit {_name(new)}"):
+                self.set_patient(adopt, text="Patient from the images")
+                return self.replace(new, text)
         old = self._case.replace(new, who=self.reader)
         return self._push_replace(old, self._case.get(new.id), text or f"Edit {_name(old)}")
 
@@ -279,6 +315,24 @@ class CaseController(QObject):
     def _check_writable(self) -> None:
         if self._read_only:
             raise ReadOnlyCaseError("this case is open read-only; no changes can be made")
+
+    def _check_patient(self, obj: Any) -> Patient | None:
+        """One case, one patient: raise :class:`OtherPatientError` when ``obj`` annotates a series of another
+        patient than the case's. Returns the images' patient when the case does not say who it is yet (the
+        edit then records it, in the same undo step), else None."""
+        adopt: Patient | None = None
+        for uid in sorted(series_uids_of(obj)):
+            images = self.patient_of_series(uid)
+            if images is None or not (images.id or images.name):
+                continue
+            known = self._case.patient if (self._case.patient.id or self._case.patient.name) else adopt
+            if known is None:
+                adopt = images
+                continue
+            problem = patient_conflict(known, images)
+            if problem:
+                raise OtherPatientError(problem)
+        return adopt
 
 
 def _name(obj: Any) -> str:

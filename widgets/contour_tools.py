@@ -158,15 +158,16 @@ class ContourSession(QObject):
         return None
 
     def finding_for_contours(self) -> Finding | None:
-        """The finding new contours join: the current one; when the case has no finding, one named
-        "Finding 1" is created (one undo step "New finding") if the reader agrees. None with a message
-        otherwise."""
+        """The finding new contours join: the current one when the reader chose it in this session; when the
+        case has no finding, one named "Finding 1" is created (one undo step "New finding") if the reader
+        agrees. None with a message otherwise."""
         f = self.focus.current()
-        if f is not None:
+        if f is not None and self.focus.chosen():
             return f
         case = self.controller.case
-        if case.findings:
-            self.notify("Select the finding these contours belong to (Findings or Bilsky panel).", "warning")
+        if case.findings:  # shown first after opening is not chosen: never join a finding by default
+            self.notify("Choose the finding these contours belong to (click it in the Findings list or pick it "
+                        "in the Bilsky panel's selector).", "warning")
             return None
         label = next_finding_label(case, NEW_FINDING_LABEL)
         if not self.confirm_new_finding(label):
@@ -178,7 +179,7 @@ class ContourSession(QObject):
         except ValueError as exc:
             self.notify(f"The finding was not created: {exc}", "error")
             return None
-        self.focus.set_current(finding.id)
+        self.focus.set_current(finding.id, chosen=True)
         self.notify(f"Created \u201c{label}\u201d for the Bilsky contours.", "info")
         return finding
 

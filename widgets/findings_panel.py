@@ -43,10 +43,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -56,6 +54,7 @@ from imaging.case.analysis import finding_levels
 from imaging.case.findings import (
     LESION_TYPE_NAMES,
     SECTOR_NAMES,
+    assignment_changes,
     involvement_levels,
     next_finding_label,
     parse_levels_text,
@@ -65,6 +64,7 @@ from imaging.case.findings import (
 )
 from imaging.case.model import SECTORS, Finding, Measurement
 from widgets.case_controller import CaseController
+from widgets.deliberate_input import ActionButton, ChoiceComboBox, ChoiceTreeWidget
 
 __all__ = ["AutoLevelSync", "FindingFocus", "FindingSelector", "FindingsPanel", "InvolvementGrid", "alive"]
 
@@ -115,7 +115,12 @@ def measurement_name(m: Measurement) -> str:
 # ==========================================================================================================
 class FindingFocus(QObject):
     """The current finding (shown and edited by the Findings, Bilsky and SINS panels) and whether new
-    measurements attach to it. Kept out of the case: it is where the reader is, not what they recorded."""
+    measurements attach to it. Kept out of the case: it is where the reader is, not what they recorded.
+
+    New measurements attach only to a finding the reader *chose* in this session (clicked in the list,
+    picked in a selector, created, clicked on the spine map) while "Attach new measurements" is ticked --
+    never to the finding shown first after opening a case, nor to one shown because a measurement of it
+    was selected."""
 
     currentChanged = Signal(str)
     attachChanged = Signal(bool)
@@ -124,6 +129,7 @@ class FindingFocus(QObject):
         super().__init__(parent)
         self._ctl = controller
         self._current = ""
+        self._chosen = False  # the reader chose the current finding in this session
         self._attach = True
         controller.caseReplaced.connect(self._on_case_replaced)
         controller.changed.connect(self._on_changed)
@@ -141,13 +147,27 @@ class FindingFocus(QObject):
         except KeyError:
             return None
 
-    def set_current(self, finding_id: str | None) -> None:
+    def set_current(self, finding_id: str | None, *, chosen: bool = False) -> None:
+        """Show ``finding_id`` in the panels. ``chosen``: the reader picked it (new measurements may attach
+        to it); otherwise a different finding is shown without being chosen."""
         finding_id = finding_id or ""
         if finding_id and not any(f.id == finding_id for f in self._ctl.case.findings):
             raise KeyError(f"no finding with id {finding_id}")
-        if finding_id != self._current:
+        changed = finding_id != self._current
+        was = self.active_finding_id()
+        if changed:
             self._current = finding_id
+            self._chosen = False
+        if chosen and finding_id:
+            self._chosen = True
+        if changed:
             self.currentChanged.emit(finding_id)
+        if self.active_finding_id() != was:
+            self.attachChanged.emit(self._attach)
+
+    def chosen(self) -> bool:
+        """Whether the reader chose the current finding in this session."""
+        return self._chosen and self.current() is not None
 
     def attach_new_measurements(self) -> bool:
         return self._attach
@@ -158,13 +178,16 @@ class FindingFocus(QObject):
             self.attachChanged.emit(on)
 
     def active_finding_id(self) -> str | None:
-        """The finding new measurements attach to: the current one while attaching is on, else None."""
-        return self._current if self._attach and self.current() is not None else None
+        """The finding new measurements attach to: the current one while attaching is on and the reader
+        chose it in this session, else None."""
+        return self._current if self._attach and self.chosen() else None
 
     def _on_case_replaced(self) -> None:
         findings = self._ctl.case.findings
         self._current = findings[0].id if findings else ""
+        self._chosen = False  # shown, not chosen: nothing attaches until the reader picks a finding
         self.currentChanged.emit(self._current)
+        self.attachChanged.emit(self._attach)
 
     def _on_changed(self, collection: str, _obj_id: str) -> None:
         if collection == "findings" and self._current and self.current() is None:
@@ -219,13 +242,13 @@ class FindingSelector(QWidget):
         box = QHBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(QLabel("Finding:"))
-        self.combo = QComboBox()
+        self.combo = ChoiceComboBox()
         self.combo.setObjectName("FindingSelectorCombo")
         self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(12)
         self.combo.activated.connect(self._on_activated)
         box.addWidget(self.combo, 1)
-        self.new_button = QPushButton("New")
+        self.new_button = ActionButton("New")
         self.new_button.setObjectName("FindingSelectorNew")
         self.new_button.setToolTip("Create a new finding (lesion)")
         self.new_button.clicked.connect(self.newFindingRequested.emit)
@@ -258,7 +281,7 @@ class FindingSelector(QWidget):
         self.combo.blockSignals(False)
 
     def _on_activated(self, index: int) -> None:
-        self._focus.set_current(self.combo.itemData(index) or "")
+        self._focus.set_current(self.combo.itemData(index) or "", chosen=True)
 
 
 class _CommitOnFocusOutEdit(QPlainTextEdit):
@@ -378,11 +401,11 @@ class FindingsPanel(QWidget):
         outer.setSpacing(6)
 
         buttons = QHBoxLayout()
-        self.new_button = QPushButton("New finding")
+        self.new_button = ActionButton("New finding")
         self.new_button.setObjectName("NewFindingButton")
         self.new_button.setToolTip("Create a finding (lesion); a selected measurement joins it")
         self.new_button.clicked.connect(lambda: self.new_finding())
-        self.delete_button = QPushButton("Delete")
+        self.delete_button = ActionButton("Delete")
         self.delete_button.setObjectName("DeleteFindingButton")
         self.delete_button.setToolTip("Delete the selected finding (its measurements stay, detached)  (Delete)")
         self.delete_button.clicked.connect(self.delete_current)
@@ -391,7 +414,7 @@ class FindingsPanel(QWidget):
         buttons.addStretch(1)
         outer.addLayout(buttons)
 
-        self.tree = QTreeWidget()
+        self.tree = ChoiceTreeWidget()
         self.tree.setObjectName("FindingsTree")
         self.tree.setColumnCount(len(self.COLUMNS))
         self.tree.setHeaderLabels(list(self.COLUMNS))
@@ -402,6 +425,9 @@ class FindingsPanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._tree_menu)
         self.tree.itemSelectionChanged.connect(self._on_tree_selection)
+        # a click chooses the finding even when it is the one already shown (new measurements may join it)
+        self.tree.itemClicked.connect(lambda item, _col: self._focus.set_current(item.data(0, Qt.UserRole),
+                                                                                chosen=True))
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.Stretch)
@@ -412,13 +438,16 @@ class FindingsPanel(QWidget):
         self.tree.installEventFilter(self)
         outer.addWidget(self.tree)
 
-        self.attach_box = QCheckBox("Attach new measurements to the selected finding")
+        self.attach_box = QCheckBox("Attach new measurements to the finding you choose")
         self.attach_box.setObjectName("AttachMeasurementsBox")
+        self.attach_box.setToolTip("New measurements join a finding only after you choose it (click it in the "
+                                   "list, pick it in a selector or create it); each one is named in the "
+                                   "status bar and on the image when it joins")
         self.attach_box.setChecked(self._focus.attach_new_measurements())
         self.attach_box.toggled.connect(self._focus.set_attach_new_measurements)
         outer.addWidget(self.attach_box)
 
-        self.assign_button = QPushButton("Assign selected measurement")
+        self.assign_button = ActionButton("Assign selected measurement")
         self.assign_button.setObjectName("AssignMeasurementButton")
         self.assign_button.clicked.connect(lambda: self.assign_selected_measurement())
         outer.addWidget(self.assign_button)
@@ -456,7 +485,7 @@ class FindingsPanel(QWidget):
         self.levels_error.hide()
         form.addRow("", self.levels_error)
 
-        self.type_combo = QComboBox()
+        self.type_combo = ChoiceComboBox()
         self.type_combo.setObjectName("FindingTypeCombo")
         self.type_combo.addItem(NO_VALUE, None)
         for key, name in LESION_TYPE_NAMES.items():
@@ -552,6 +581,7 @@ class FindingsPanel(QWidget):
         self.tree.blockSignals(False)
         self._refresh_details()
         self._refresh_buttons()
+        self._refresh_attach_text()
 
     def _refresh_buttons(self) -> None:
         writable = not self._ctl.read_only
@@ -611,17 +641,25 @@ class FindingsPanel(QWidget):
 
     def _on_attach_changed(self, on: bool) -> None:
         self.attach_box.setChecked(on)
+        self._refresh_attach_text()
+
+    def _refresh_attach_text(self) -> None:
+        f = self._focus.current()
+        if self._focus.chosen() and f is not None:
+            self.attach_box.setText(f"Attach new measurements to {f.label or 'this finding'}")
+        else:
+            self.attach_box.setText("Attach new measurements to the finding you choose")
 
     def _on_selection_changed(self, obj_id: str) -> None:
         m = self._selected_measurement() if obj_id else None
         if m is not None and m.finding_id and m.finding_id != self._focus.current_id():
-            self._focus.set_current(m.finding_id)  # selecting a measurement shows its finding
+            self._focus.set_current(m.finding_id)  # selecting a measurement shows its finding (not chosen)
         self._refresh_buttons()
 
     def _on_tree_selection(self) -> None:
         items = self.tree.selectedItems()
         if items:
-            self._focus.set_current(items[0].data(0, Qt.UserRole))
+            self._focus.set_current(items[0].data(0, Qt.UserRole), chosen=True)
 
     def eventFilter(self, obj: QObject, event) -> bool:  # noqa: ANN001, N802 - Qt API
         if obj is self.tree and event.type() == QEvent.KeyPress and event.key() == Qt.Key_F2:
@@ -633,7 +671,7 @@ class FindingsPanel(QWidget):
     def _tree_menu(self, pos) -> None:  # noqa: ANN001
         item = self.tree.itemAt(pos)
         if item is not None:
-            self._focus.set_current(item.data(0, Qt.UserRole))
+            self._focus.set_current(item.data(0, Qt.UserRole), chosen=True)
         menu = QMenu(self)
         self.fill_menu(menu)
         menu.popup(self.tree.viewport().mapToGlobal(pos))
@@ -676,14 +714,13 @@ class FindingsPanel(QWidget):
             with self._ctl.macro("New finding"):
                 self._ctl.add(finding, "New finding")
                 if m is not None and m.finding_id is None:
-                    self._ctl.update(m.id, text="Assign measurement", finding_id=finding.id)
+                    self._ctl.update(m.id, text="Assign measurement", **assignment_changes(m, finding.id))
             return finding
 
         made = self._edit(make)
         if made is not None:
-            self._focus.set_current(made.id)
-            self.label_edit.setFocus(Qt.OtherFocusReason)
-            self.label_edit.selectAll()
+            # The name field does not take the focus: a tool key meant for the image would rename it.
+            self._focus.set_current(made.id, chosen=True)
         return made
 
     def delete_current(self) -> None:
@@ -708,7 +745,7 @@ class FindingsPanel(QWidget):
             return False
         f = self._ctl.case.finding(fid)
         done = self._edit(self._ctl.update, m.id, text=f"Assign measurement to {f.label or 'finding'}",
-                          finding_id=fid)
+                          **assignment_changes(m, fid))
         return done is not None
 
     def _commit_label(self) -> None:

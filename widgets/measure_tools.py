@@ -55,7 +55,8 @@ from PySide6.QtWidgets import QLineEdit, QMenu
 
 from imaging import measure
 from imaging.case.analysis import compute_stats, measurement_from_drawing
-from imaging.case.model import Measurement, MeasurementPlane
+from imaging.case.findings import assignment_changes, dimension_marks, next_measurement_label
+from imaging.case.model import Finding, Measurement, MeasurementPlane
 from imaging.geometry import PlaneGeometry
 from imaging.measure_edit import (
     drawing_problem,
@@ -110,17 +111,31 @@ class MeasureSession:
         if vol is None or spec is None:
             return None
         ctl = self.controller
-        finding = self.finding_for_new() if self.finding_for_new is not None else None
+        finding = self.joining_finding()
         try:
             m = measurement_from_drawing(kind, points, vol, geometry, orientation=orientation,
                                          slice_index=slice_index, acquired=spec.is_acquired, reader=ctl.reader,
-                                         finding_id=finding)
-            ctl.add(m, f"Add {kind_name(kind)}")
+                                         label=next_measurement_label(ctl.case, kind),
+                                         finding_id=finding.id if finding is not None else None)
+            ctl.add(m, f"Add {kind_name(kind)}" + (f" to {finding.label or 'finding'}" if finding else ""))
         except ValueError as exc:
             self.notify(f"The {kind_name(kind)} was not added: {exc}", "error")
             return None
         ctl.select(m.id)
+        if finding is not None:  # joining a finding is said where it happens (the label on the image too)
+            self.notify(f"{m.label} added to finding \u201c{finding.label or 'unnamed'}\u201d (untick \u201cAttach "
+                        "new measurements\u201d in the Findings panel to stop).", "info")
         return m
+
+    def joining_finding(self) -> Finding | None:
+        """The finding a measurement drawn now would join (None: none)."""
+        fid = self.finding_for_new() if self.finding_for_new is not None else None
+        if not fid:
+            return None
+        try:
+            return self.controller.case.finding(fid)
+        except KeyError:
+            return None
 
 
 def _widget_distance(view: SliceView, a: np.ndarray, b: np.ndarray) -> float:
@@ -352,7 +367,12 @@ class MeasurementTool(Tool):
             pts = self.build_points(self._geometry, disp) if complete else [self._geometry.to_lps(p) for p in disp]
         except ValueError:
             pts, complete = [self._geometry.to_lps(p) for p in disp], False
-        paint_draft(painter, ctx, self.kind, pts, complete, self.draft_label(pts, complete))
+        paint_draft(painter, ctx, self.kind, pts, complete, self.draft_label(pts, complete) + self.joining_line())
+
+    def joining_line(self) -> list[str]:
+        """"\u2192 Lesion 1" under the values while drawing, when the measurement will join a finding."""
+        f = self.session.joining_finding()
+        return [f"\u2192 {f.label or 'unnamed finding'}"] if f is not None else []
 
     def finish(self) -> None:
         """Turn the drawing into a measurement (one undoable "Add ...") or explain why not."""
@@ -431,7 +451,7 @@ class PolygonTool(MeasurementTool):
             return
         disp = self.draft_display_points()
         pts = [self._geometry.to_lps(p) for p in disp]
-        paint_draft(painter, ctx, self.kind, pts, False, self.draft_label(pts, False))
+        paint_draft(painter, ctx, self.kind, pts, False, self.draft_label(pts, False) + self.joining_line())
 
 
 class FreehandTool(MeasurementTool):
@@ -889,11 +909,52 @@ class MeasurementEditor(QObject):
         if m.finding_id == finding_id:
             return False
         try:
-            self.controller.update(measurement_id, "Assign measurement to finding", finding_id=finding_id)
+            self.controller.update(measurement_id, "Assign measurement to finding",
+                                   **assignment_changes(m, finding_id))
         except ValueError as exc:
             self.session.notify(f"The finding was not changed: {exc}", "warning")
             return False
         return True
+
+    def set_dimension(self, measurement_id: str, on: bool) -> bool:
+        """Mark (or unmark) a bidirectional or CC extent as its finding's dimensions: one undo step; the
+        finding's other measurement of that kind is unmarked in the same step."""
+        case = self.controller.case
+        try:
+            m = case.measurement(measurement_id)
+            edits = dimension_marks(case, measurement_id, on)
+        except (KeyError, ValueError) as exc:
+            self.session.notify(f"The dimensions were not changed: {exc}", "warning")
+            return False
+        if not edits:
+            return False
+        finding = case.finding(m.finding_id) if m.finding_id else None
+        name = finding.label if finding is not None and finding.label else "the finding"
+        text = (f"Use {kind_name(m.kind)} as dimensions of {name}" if on
+                else f"Stop using {kind_name(m.kind)} as dimensions of {name}")
+        try:
+            with self.controller.macro(text):
+                for mid, changes in edits:
+                    self.controller.update(mid, text, **changes)
+        except ValueError as exc:
+            self.session.notify(f"The dimensions were not changed: {exc}", "warning")
+            return False
+        return True
+
+    def dimension_action(self, measurement_id: str, parent: QObject) -> QAction | None:
+        """"Use as AP x LR Dimensions of Lesion 1" (checkable) for a bidirectional or CC extent in a finding."""
+        m = self.controller.case.measurement(measurement_id)
+        if m.spec.finding_dimension is None or m.finding_id is None:
+            return None
+        f = self.controller.case.finding(m.finding_id)
+        what = "AP x LR" if m.spec.finding_dimension == "ap_lr" else "CC"
+        action = QAction(f"Use as {what} Dimensions of {f.label or 'the Finding'}", parent)
+        action.setObjectName("measurement_dimension")
+        action.setCheckable(True)
+        action.setChecked(m.finding_dimension)
+        action.setEnabled(not self.controller.read_only)
+        action.triggered.connect(lambda on: self.set_dimension(measurement_id, bool(on)))
+        return action
 
     def fill_context_menu(self, ev: ViewEvent, menu: QMenu) -> None:
         """Measurement actions at the top of a view's context menu when one is under the mouse."""
@@ -949,11 +1010,16 @@ class MeasurementEditor(QObject):
             a.setCheckable(True)
             a.setChecked(m.finding_id == f.id)
         sub.setEnabled(bool(findings) or m.finding_id is not None)
+        dims = self.dimension_action(measurement_id, menu)
         if first is not None:
             menu.insertMenu(first, sub)
+            if dims is not None:
+                menu.insertAction(first, dims)
             menu.insertSeparator(first)
         else:
             menu.addMenu(sub)
+            if dims is not None:
+                menu.addAction(dims)
         if self.controller.read_only:
             for a in (rename, delete):
                 a.setEnabled(False)

@@ -387,9 +387,10 @@ class MeasurementOverlay(Overlay):
         """Shapes (with placed labels) of the measurements on a view, in case order."""
         font = font or overlay_font()
         shapes = []
+        findings = {f.id: (f.label or "unnamed finding") for f in self.controller.case.findings}
         for m in self.measurements_on(ctx):
             shape = build_shape(m.id, m.kind, m.points, ctx)
-            shape.label = label_lines(m)
+            shape.label = label_lines(m, findings.get(m.finding_id or "", ""))
             shapes.append(shape)
         placer = LabelPlacer(ctx, [seg for s in shapes for seg in shape_segments(s)])
         for shape in shapes:

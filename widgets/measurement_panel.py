@@ -7,8 +7,9 @@ Columns: Type, Label, Value, Series, Slice. A thin view over the `Case` model: i
   the application brings a view of its series to its slice. Selecting a measurement elsewhere (on a view)
   selects its row.
 * Once the case has findings, rows are grouped under each finding (``Finding.label``; measurements without
-  one under "No finding"). A finding with a bidirectional (axial preferred) shows "AP x LR x CC" and the
-  ellipsoid volume (:func:`imaging.case.analysis.lesion_dimensions`) on the line under its name.
+  one under "No finding"). A finding whose bidirectional (and CC extent) the reader marked as its dimensions
+  shows "AP x LR x CC" and the ellipsoid volume (:func:`imaging.case.analysis.lesion_dimensions`) on the
+  line under its name; the context menu's "Use as ... Dimensions" marks them.
 * F2 or a double-click edits the label ("Rename measurement"); Delete/Backspace removes the selected
   measurement; the context menu has Show, Rename, Delete and Assign to Finding.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import (
@@ -30,8 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from imaging.case.analysis import lesion_dimensions
+from imaging.case.analysis import image_reference, lesion_dimensions
 from imaging.case.model import Finding, Measurement
+from imaging.geometry import axis_position
 from imaging.measure_edit import kind_name, kind_title, value_lines, value_text
 from widgets.case_controller import CaseController
 from widgets.measure_tools import MeasurementEditor
@@ -55,6 +58,9 @@ class _Tree(QTreeWidget):
         super().__init__(panel)
         self._panel = panel
 
+    def keyboardSearch(self, search: str) -> None:  # noqa: N802 - Qt API
+        return  # a letter never jumps to another row (it may be a tool key meant for the image)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         mods = event.modifiers() & ~Qt.KeypadModifier
         if self.state() != QAbstractItemView.EditingState and not mods:
@@ -75,6 +81,7 @@ class MeasurementPanel(QWidget):
     def __init__(self, controller: CaseController, editor: MeasurementEditor | None = None,
                  series_label: Callable[[str | None], str] | None = None,
                  plane_count: Callable[[str | None, str], int | None] | None = None,
+                 instance_number: Callable[[str | None, str | None], int | None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("MeasurementPanel")
@@ -82,6 +89,7 @@ class MeasurementPanel(QWidget):
         self.editor = editor
         self._series_label = series_label
         self._plane_count = plane_count
+        self._instance_number = instance_number
         self._syncing = False
         self._refresh_pending = False
         self._collapsed: set[str] = set()
@@ -138,13 +146,16 @@ class MeasurementPanel(QWidget):
         return uid or "\u2014"
 
     def slice_text(self, m: Measurement) -> str:
-        """``"Ax 87/146"``: the plane (Ax, Sag, Cor, Obl) and the 1-based plane number (of the count when the
-        series is loaded)."""
+        """``"Ax Im 60"``: the plane (Ax, Sag, Cor, Obl) and the image's DICOM InstanceNumber, as every PACS
+        shows it; on a reformat the plane's position, ``"Sag L 3.2"`` (mm)."""
         plane = PLANE_ABBREVIATIONS.get(m.plane.orientation, m.plane.orientation)
-        if m.slice_index is None:
-            return plane
-        count = self._plane_count(m.series_instance_uid, m.plane.orientation) if self._plane_count else None
-        return f"{plane} {m.slice_index + 1}" + (f"/{count}" if count else "")
+        number = m.instance_number
+        if number is None and m.sop_instance_uid and self._instance_number is not None:
+            number = self._instance_number(m.series_instance_uid, m.sop_instance_uid)
+        if number is not None:
+            return f"{plane} Im {number}"
+        letter, mm = axis_position(np.mean(np.asarray(m.points, dtype=np.float64), axis=0), m.plane.normal)
+        return f"{plane} {letter} {mm:.1f}"
 
     def _measurement_item(self, m: Measurement) -> QTreeWidgetItem:
         item = QTreeWidgetItem([kind_title(m.kind), m.label, "\n".join(value_lines(m)),
@@ -153,8 +164,9 @@ class MeasurementPanel(QWidget):
         item.setData(0, KIND_ROLE, "measurement")
         item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsEditable)
         when = m.created_utc.strftime("%Y-%m-%d %H:%M UTC")
+        where = image_reference(m.plane.orientation, m.points, m.plane.normal, m.instance_number)
         tip = f"{kind_title(m.kind)}: {value_text(m)}\n{self.series_text(m.series_instance_uid)}, " \
-              f"{self.slice_text(m)}\nby {m.reader or 'unknown reader'}, {when}"
+              f"{where}\nby {m.reader or 'unknown reader'}, {when}"
         if not m.pixel_spacing_known:
             tip += "\nThe series has no pixel spacing: lengths are in pixels."
         for col in range(len(COLUMNS)):
@@ -178,10 +190,14 @@ class MeasurementPanel(QWidget):
         return f"{name}  ({f.levels_text})" if f.levels_text else name
 
     def dimensions_text(self, finding_id: str) -> str | None:
-        """``"AP x LR x CC: 34.2 x 24.0 x 46.2 mm   Ellipsoid volume: 19.9 mL"`` for a finding measured with a
-        bidirectional (and a CC extent), else None."""
-        dims = lesion_dimensions(self.controller.case, finding_id)
+        """``"AP x LR x CC: 34.2 x 24.0 x 46.2 mm   Ellipsoid volume: 19.9 mL"`` for a finding whose
+        dimensions the reader marked (a bidirectional, and a CC extent); a hint when it has a bidirectional
+        not marked yet; else None."""
+        case = self.controller.case
+        dims = lesion_dimensions(case, finding_id)
         if dims is None:
+            if any(m.kind == "bidirectional" for m in case.finding_measurements(finding_id)):
+                return "Dimensions: right-click its bidirectional > Use as AP x LR Dimensions"
             return None
         text = f"AP x LR x CC: {dims.text()}"
         if dims.volume is not None:
@@ -221,8 +237,9 @@ class MeasurementPanel(QWidget):
                         line.setData(0, ID_ROLE, fid)
                         line.setFlags(Qt.ItemIsEnabled)
                         line.setForeground(0, QBrush(DIMENSIONS_COLOR))
-                        line.setToolTip(0, "Lesion dimensions from the finding's axial bidirectional and its "
-                                           "craniocaudal extent; volume of the ellipsoid pi/6 x AP x LR x CC")
+                        line.setToolTip(0, "Lesion dimensions from the bidirectional and CC extent you marked as "
+                                           "the finding's dimensions (right-click a measurement); volume of the "
+                                           "ellipsoid pi/6 x AP x LR x CC")
                         group.addChild(line)
                         line.setFirstColumnSpanned(True)
                     for m in ms:
@@ -388,6 +405,9 @@ class MeasurementPanel(QWidget):
                 a.setCheckable(True)
                 a.setChecked(m.finding_id == f.id)
             sub.setEnabled(bool(findings) and not self.controller.read_only)
+            dims = self.editor.dimension_action(mid, menu)
+            if dims is not None:
+                menu.addAction(dims)
         menu.popup(self.tree.viewport().mapToGlobal(pos))
 
 

@@ -30,7 +30,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF, QTextOption, QTransform
 
 from imaging.display import clip_line, edge_letters, nice_length, plane_line, screen_axes
-from imaging.geometry import PlaneGeometry
+from imaging.geometry import PlaneGeometry, axis_position
 
 if TYPE_CHECKING:  # pragma: no cover
     from imaging.display import PlaneSpec
@@ -244,11 +244,10 @@ class InfoTextOverlay(Overlay):
                                  plane]
         g = ctx.geometry
         centre = g.to_lps(((ctx.spec.width - 1) / 2, (ctx.spec.height - 1) / 2))
-        axis = int(np.argmax(np.abs(g.normal)))
-        letter = ("L", "P", "S")[axis] if centre[axis] >= 0 else ("R", "A", "I")[axis]
+        letter, position = axis_position(centre, g.normal)
         unit = "mm" if vol.pixel_spacing_known else "px"
-        corners["bottom_left"] += [f"Im {ctx.slice_index + 1}/{ctx.spec.count}",
-                                   f"{letter} {abs(centre[axis]):.1f} {unit}   Thk {g.thickness:.3g} {unit}"]
+        where = f"{letter} {position:.1f} {unit}" if vol.orientation_known else "Orientation unknown"
+        corners["bottom_left"] += [view.image_number_text(), f"{where}   Thk {g.thickness:.3g} {unit}"]
         wl = view.window_level()
         if wl is not None:
             corners["bottom_right"].append(wl.label())
@@ -323,6 +322,8 @@ class OrientationOverlay(Overlay):
     z = 95
 
     def paint(self, painter: QPainter, ctx: OverlayContext) -> None:
+        if ctx.volume is not None and not ctx.volume.orientation_known:
+            return  # no trustworthy orientation: no letters (the corner text and status bar say why)
         # The screen direction of display +x / +y after the view transform (a rotation or flip would show).
         letters = self.letters(ctx)
         painter.setFont(overlay_font(12, bold=True))
@@ -393,17 +394,19 @@ class ScaleBarOverlay(Overlay):
 
 
 class ReferenceLinesOverlay(Overlay):
-    """The other MPR views' planes as coloured lines, and the shared cursor as a small open cross."""
+    """The other MPR views' planes as coloured lines, and the shared cursor as a small hollow ring (hidden
+    with the view's ``show_cursor``: View > MPR Cursor)."""
 
     z = 10
-    gap = 12.0  # widget px left open around the cursor so the point itself stays visible
+    gap = 8.0  # widget px left open around the cursor so the point itself stays visible
+    ring = 2.5  # radius of the cursor ring, widget px: small and hollow, the anatomy under it stays readable
 
     def paint(self, painter: QPainter, ctx: OverlayContext) -> None:
         view = ctx.view
         if not view.show_reference_lines:
             return
         painter.setRenderHint(QPainter.Antialiasing, True)
-        cursor = view.cursor_lps
+        cursor = view.cursor_lps if getattr(view, "show_cursor", True) else None
         cursor_w = ctx.lps_to_widget(cursor)[0] if cursor is not None else None
         for peer in view.peers():
             g = peer.plane_geometry()
@@ -424,9 +427,9 @@ class ReferenceLinesOverlay(Overlay):
             else:
                 painter.drawLine(p0, p1)
         if cursor is not None and cursor_w is not None and ctx.on_plane(cursor, tolerance=ctx.geometry.thickness):
-            painter.setPen(QPen(QColor(255, 255, 255, 230), 1.2))
+            painter.setPen(QPen(QColor(255, 255, 255, 200), 1.0))
             painter.setBrush(Qt.NoBrush)
-            painter.drawEllipse(cursor_w, 3.0, 3.0)
+            painter.drawEllipse(cursor_w, self.ring, self.ring)
         painter.setRenderHint(QPainter.Antialiasing, False)
 
     def _draw_with_gap(self, painter: QPainter, p0: QPointF, p1: QPointF, c: QPointF) -> None:

@@ -19,10 +19,8 @@ from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -40,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from imaging.case.model import BILSKY_GRADES, Patient, ReportData, ReportedDimension, Treatment
 from imaging.spine.bilsky import BILSKY_GRADE_INFO
+from widgets.deliberate_input import ChoiceComboBox, ChoiceDoubleSpinBox
 
 __all__ = ["ReportDataDialog", "ReportDataForm", "format_dimensions", "parse_dimension_list"]
 
@@ -173,11 +172,11 @@ class ReportDataForm(QWidget):
         pf = QFormLayout(patient)
         self.patient_id = _line(patient, "patient_id", "pseudonymous id")
         self.patient_name = _line(patient, "patient_name")
-        self.patient_sex = QComboBox(patient)
+        self.patient_sex = ChoiceComboBox(patient)
         self.patient_sex.setObjectName("patient_sex")
         for code, text in SEX_CHOICES:
             self.patient_sex.addItem(text, code)
-        self.patient_age = QDoubleSpinBox(patient)
+        self.patient_age = ChoiceDoubleSpinBox(patient)
         self.patient_age.setObjectName("patient_age")
         self.patient_age.setRange(AGE_NOT_GIVEN, 150.0)
         self.patient_age.setDecimals(1)
@@ -215,7 +214,7 @@ class ReportDataForm(QWidget):
         spine = QGroupBox("Spine, as reported", self)
         spf = QFormLayout(spine)
         self.levels_reported = _line(spine, "levels_reported", "e.g. T5-T6")
-        self.bilsky_reported = QComboBox(spine)
+        self.bilsky_reported = ChoiceComboBox(spine)
         self.bilsky_reported.setObjectName("bilsky_reported")
         self.bilsky_reported.addItem("not reported", None)
         for g in BILSKY_GRADES:

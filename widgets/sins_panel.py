@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QRadioButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +47,7 @@ from imaging.case.findings import SINS_FIELDS, sins_missing
 from imaging.case.model import SinsAssessment
 from imaging.spine import SinsCategory, SinsLocation, sins_location_points
 from widgets.case_controller import CaseController
+from widgets.deliberate_input import ActionButton, ChoiceRadioButton
 from widgets.findings_panel import ERROR_STYLE, HINT_STYLE, PANEL_STYLE, FindingFocus, FindingSelector, alive
 
 __all__ = ["FROM_LEVELS", "SinsPanel"]
@@ -74,6 +75,7 @@ class SinsPanel(QWidget):
         self._ctl, self._focus = controller, focus
         self._buttons: dict[str, dict[str, QRadioButton]] = {}
         self._groups: dict[str, QButtonGroup] = {}
+        self._boxes: dict[str, QGroupBox] = {}
         self.setStyleSheet(PANEL_STYLE)
         self._build()
         controller.changed.connect(self._on_changed)
@@ -95,7 +97,7 @@ class SinsPanel(QWidget):
         score.setObjectName("SinsScoreBox")
         score.setStyleSheet("QFrame#SinsScoreBox { background: #1d2025; border: 1px solid #2f353c; "
                             "border-radius: 4px; }")
-        sbox = QHBoxLayout(score)
+        sbox = QVBoxLayout(score)  # total over category: each one line
         sbox.setContentsMargins(10, 6, 10, 6)
         self.total_label = QLabel("")
         self.total_label.setObjectName("SinsTotalLabel")
@@ -106,11 +108,17 @@ class SinsPanel(QWidget):
         sbox.addWidget(self.total_label)
         self.category_label = QLabel("")
         self.category_label.setObjectName("SinsCategoryLabel")
-        self.category_label.setWordWrap(True)
+        # One line, never wrapped: the header keeps its height while the form is filled, so no answer moves
+        # under the pointer. What is still to answer is marked on the questions themselves.
+        self.category_label.setWordWrap(False)
+        self.category_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         bold = QFont(self.category_label.font())
         bold.setBold(True)
         self.category_label.setFont(bold)
-        sbox.addWidget(self.category_label, 1)
+        sbox.addWidget(self.category_label)
+        self.total_label.setText("SINS 18 / 18")  # sized with text in both lines, then filled by refresh()
+        self.category_label.setText("Unstable")
+        score.setFixedHeight(score.sizeHint().height())
         outer.addWidget(score)
 
         self.no_finding = QLabel("Select or create a finding (New) to score it.")
@@ -125,19 +133,20 @@ class SinsPanel(QWidget):
 
         # location: from the levels, or an override
         loc_box = QGroupBox("Location")
+        self._boxes["location"] = loc_box
         loc_layout = QVBoxLayout(loc_box)
         loc_layout.setContentsMargins(8, 4, 8, 4)
         loc_layout.setSpacing(1)
         group = QButtonGroup(self)
         self._groups["location"] = group
         self._buttons["location"] = {}
-        b = QRadioButton("From the finding's levels")
+        b = ChoiceRadioButton("From the finding's levels")
         b.setObjectName("sins_location_FROM_LEVELS")
         group.addButton(b)
         self._buttons["location"][FROM_LEVELS] = b
         loc_layout.addWidget(b)
         for member in SinsLocation:
-            b = QRadioButton(_choice_text(member.wording, member.points))
+            b = ChoiceRadioButton(_choice_text(member.wording, member.points))
             b.setObjectName(f"sins_location_{member.name}")
             b.setToolTip(f"{member.wording}: {member.points} (overrides the location given by the levels)")
             group.addButton(b)
@@ -148,6 +157,7 @@ class SinsPanel(QWidget):
 
         for spec in SINS_FIELDS:
             gb = QGroupBox(spec.title)
+            self._boxes[spec.field] = gb
             layout = QVBoxLayout(gb)
             layout.setContentsMargins(8, 4, 8, 4)
             layout.setSpacing(1)
@@ -155,7 +165,7 @@ class SinsPanel(QWidget):
             self._groups[spec.field] = group
             self._buttons[spec.field] = {}
             for member in spec.enum:
-                b = QRadioButton(_choice_text(member.wording, member.points))
+                b = ChoiceRadioButton(_choice_text(member.wording, member.points))
                 b.setObjectName(f"sins_{spec.field}_{member.name}")
                 b.setToolTip(f"{member.wording}: {member.points}")
                 group.addButton(b)
@@ -170,7 +180,7 @@ class SinsPanel(QWidget):
             box.addWidget(gb)
 
         row = QHBoxLayout()
-        self.clear_button = QPushButton("Clear SINS")
+        self.clear_button = ActionButton("Clear SINS")
         self.clear_button.setObjectName("SinsClearButton")
         self.clear_button.clicked.connect(self.clear)
         row.addWidget(self.clear_button)
@@ -240,6 +250,10 @@ class SinsPanel(QWidget):
                 button.setEnabled(f is not None and writable)
             group.setExclusive(True)
         self.clear_button.setEnabled(f is not None and writable and sins != SinsAssessment())
+        missing = set(sins_missing(sins, levels is not None)) if f is not None else set()
+        titles = {"location": "Location", **{spec.field: spec.title for spec in SINS_FIELDS}}
+        for field, gb in self._boxes.items():
+            gb.setTitle(titles[field] + ("  \u2014 to answer" if titles[field] in missing else ""))
         self._show_total()
 
     def _show_total(self) -> None:
@@ -253,12 +267,14 @@ class SinsPanel(QWidget):
             missing = sins_missing(f.sins, f.level_range is not None)
             partial = sum(m.points for field, m in self._answered(f.sins))
             self.total_label.setText(f"SINS {partial}+")
-            self.category_label.setText("Incomplete \u2014 still to answer: " + ", ".join(missing))
+            self.category_label.setText(f"Incomplete: {len(missing)} of 6 still to answer")
+            self.category_label.setToolTip("Still to answer: " + ", ".join(missing))
             self.category_label.setStyleSheet(HINT_STYLE)
             return
         self.total_label.setText(f"SINS {score.total} / 18")
         cat = score.category
         self.category_label.setText(f"{cat.label[0].upper()}{cat.label[1:]} ({cat.low}\u2013{cat.high})")
+        self.category_label.setToolTip(self.category_label.text())
         self.category_label.setStyleSheet(f"color: {CATEGORY_COLORS[cat]};")
 
     def _answered(self, sins: SinsAssessment) -> list[tuple[str, object]]:

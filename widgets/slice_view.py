@@ -10,6 +10,8 @@ Navigation API (for tools, panels and the main window)::
     view.set_volume(volume, "sagittal", window_level)   # WindowLevel is shared per series
     view.volume(); view.orientation(); view.plane_spec()
     view.slice_index(); view.slice_count(); view.set_slice(k); view.step_slice(+1)
+    view.next_image(+1)                  # the next image in the series' own order (wheel down, Down key)
+    view.image_number_text()             # "Im 60/146": the DICOM InstanceNumber, as PACS viewers show it
     view.show_lps(point)                 # go to the plane through an LPS point (no pan)
     view.plane_geometry()                # PlaneGeometry of the current plane (display px <-> LPS mm)
     view.display_to_widget((x, y)); view.widget_to_display(pos); view.widget_to_lps(pos)
@@ -83,8 +85,12 @@ class HoverInfo:
             parts.append(f"{self.unit or 'Value'} {v}" if self.unit else f"Value {v}")
         else:
             parts.append("outside the image")
-        x, y, z = self.lps
-        parts.append(f"LPS ({x:.1f}, {y:.1f}, {z:.1f}) mm")
+        vol = self.view.volume()
+        if vol is not None and not vol.orientation_known:
+            parts.append("orientation unknown (no ImageOrientationPatient): no patient position")
+        else:
+            x, y, z = self.lps
+            parts.append(f"LPS ({x:.1f}, {y:.1f}, {z:.1f}) mm")
         if self.voxel is not None:
             c, r, s = self.voxel
             parts.append(f"voxel (col {c}, row {r}, slice {s})")
@@ -117,6 +123,7 @@ class SliceView(QWidget):
         self._volume: Volume | None = None
         self._spec: PlaneSpec | None = None
         self._k = 0
+        self._next = 1  # slice-index step to the next image in the series' own order (see next_image)
         self._wl: WindowLevel | None = None
         self._windower: Windower | None = None
         self._frame_key: tuple | None = None
@@ -138,6 +145,7 @@ class SliceView(QWidget):
         self.cursor_lps: np.ndarray | None = None
         self.show_patient_info = True
         self.show_reference_lines = True
+        self.show_cursor = True  # the shared MPR cursor's ring (View > MPR Cursor)
         self.show_overlays = True
         self.smooth = True  # bilinear interpolation when drawing (as OHIF/Slicer)
         # Interactive rendering (as VTK/3D Slicer do): while the slice, window, zoom or pan is changing,
@@ -176,6 +184,7 @@ class SliceView(QWidget):
             self._k = self._spec.count // 2 if slice_index is None else self._clamp(slice_index)
         else:
             self._k = 0
+        self._next = self._series_order_step()
         self.cursor_lps = None
         self.planeChanged.emit()
         self.sliceChanged.emit(self._k)
@@ -235,7 +244,54 @@ class SliceView(QWidget):
             self.update()
 
     def step_slice(self, n: int) -> None:
+        """Move ``n`` planes in slice-index order (see :meth:`next_image` for the reader's order)."""
         self.set_slice(self._k + n)
+
+    def next_image(self, n: int = 1) -> None:
+        """Move ``n`` images on in the series' own order (negative: back), as the wheel and Up/Down do:
+        OHIF and Weasis scroll an axial series acquired head first towards the feet on wheel down."""
+        self.set_slice(self._k + n * self._next)
+
+    def next_step(self) -> int:
+        """+1 or -1: the slice-index step from one image to the next in the series' own order."""
+        return self._next
+
+    def _series_order_step(self) -> int:
+        """The series' own order: on the acquired plane, the DICOM InstanceNumber's; else (reformats, or no
+        InstanceNumber) the order such series are usually acquired in -- axial head to feet, sagittal right
+        to left, coronal front to back."""
+        spec, vol = self._spec, self._volume
+        if spec is None or vol is None or spec.count < 2:
+            return 1
+        if spec.is_acquired:
+            known = [(k, n) for k, n in enumerate(vol.metadata.instance_numbers[:spec.count]) if n is not None]
+            if len(known) >= 2 and known[0][1] != known[-1][1]:
+                return 1 if (known[-1][1] - known[0][1]) > 0 else -1
+        step = np.asarray(spec.geometry(1).origin, dtype=float) - np.asarray(spec.geometry(0).origin, dtype=float)
+        axis = int(np.argmax(np.abs(spec.geometry(0).normal)))
+        towards = {0: 1.0, 1: 1.0, 2: -1.0}[axis]  # +L (right to left), +P (front to back), -S (head to feet)
+        return 1 if step[axis] * towards > 0 else -1
+
+    def image_position(self, k: int | None = None) -> int:
+        """1-based position of plane ``k`` (default: the one shown) in the series' own order."""
+        k = self._k if k is None else k
+        return k + 1 if self._next > 0 else self.slice_count() - k
+
+    def image_number_text(self) -> str:
+        """The image number as PACS viewers show it: ``"Im 60/146"`` (the DICOM InstanceNumber of the acquired
+        image; ``"Im 1060 (60/146)"`` when the numbers do not run 1..N) or, on a reformat, ``"Slice 87/200"``
+        (the position in the scroll order)."""
+        if self._spec is None or self._volume is None:
+            return ""
+        count, pos = self._spec.count, self.image_position()
+        if not self._spec.is_acquired:
+            return f"Slice {pos}/{count}"
+        number = self._volume.instance_number(self._k)
+        if number is None:
+            gap = self._k < len(self._volume.metadata.sop_instance_uids) and \
+                not self._volume.metadata.sop_instance_uids[self._k]
+            return f"Im \u2014 ({pos}/{count}{', missing image' if gap else ''})"
+        return f"Im {number}/{count}" if number == pos else f"Im {number} ({pos}/{count})"
 
     def show_lps(self, point: np.ndarray | tuple[float, float, float]) -> None:
         """Go to the plane through ``point`` (LPS mm)."""
@@ -588,7 +644,7 @@ class SliceView(QWidget):
             n = int(self._wheel_accum)  # fractional high-resolution deltas accumulate
             if n:
                 self._wheel_accum -= n
-                self.step_slice(n)
+                self.next_image(n)
             self._emit_hover(self._view_event(pos, event))
         event.accept()
 
@@ -602,11 +658,11 @@ class SliceView(QWidget):
         mods = event.modifiers() & ~Qt.KeypadModifier
         steps = {Qt.Key_Down: 1, Qt.Key_Up: -1, Qt.Key_PageDown: 10, Qt.Key_PageUp: -10}
         if key in steps and not mods:
-            self.step_slice(steps[key])
-        elif key == Qt.Key_Home and not mods:
-            self.set_slice(0)
+            self.next_image(steps[key])
+        elif key == Qt.Key_Home and not mods:  # the first image of the series
+            self.set_slice(0 if self._next > 0 else self.slice_count() - 1)
         elif key == Qt.Key_End and not mods:
-            self.set_slice(self.slice_count() - 1)
+            self.set_slice(self.slice_count() - 1 if self._next > 0 else 0)
         elif Qt.Key_1 <= key <= Qt.Key_5 and not mods:
             if self._wl is not None:
                 self._wl.apply_preset(key - Qt.Key_1)

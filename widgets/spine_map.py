@@ -21,7 +21,15 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, Q
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from imaging.case.model import VertebralLabel
-from imaging.spine.spine_map import MAP_SECTORS, SECTOR_NAMES, SECTOR_SHORT, MapFinding, SpineMapModel, build_spine_map
+from imaging.spine.spine_map import (
+    MAP_SECTORS,
+    SECTOR_NAMES,
+    SECTOR_SHORT,
+    MapFinding,
+    SpineMapModel,
+    build_spine_map,
+    stack_labels,
+)
 from widgets.case_controller import CaseController
 
 BACKGROUND = QColor(18, 20, 23)
@@ -31,6 +39,7 @@ FIELD_COLOR = QColor(120, 214, 255)
 DISC_COLOR = QColor(70, 84, 100)
 #: body fill per region: (unlabelled, labelled)
 REGION_COLORS = {
+    "occiput": (QColor(58, 58, 66), QColor(96, 96, 112)),
     "cervical": (QColor(46, 56, 70), QColor(78, 100, 128)),
     "thoracic": (QColor(44, 58, 52), QColor(76, 108, 92)),
     "lumbar": (QColor(62, 56, 44), QColor(116, 102, 74)),
@@ -41,7 +50,7 @@ REGION_COLORS = {
 FINDING_COLORS = [QColor("#f07f3c"), QColor("#e060b8"), QColor("#e8cc50"), QColor("#6cc48a"),
                   QColor("#a58cf0"), QColor("#ef5d5d")]
 #: relative body width per level (a schematic: cervical small, lumbar large, the sacrum tapering)
-_WIDTH = {**{f"C{i}": 0.72 for i in range(1, 8)}, **{f"T{i}": 0.78 + 0.016 * i for i in range(1, 14)},
+_WIDTH = {"C0": 1.0, **{f"C{i}": 0.72 for i in range(1, 8)}, **{f"T{i}": 0.78 + 0.016 * i for i in range(1, 14)},
           **{f"L{i}": 1.0 for i in range(1, 7)}, "S1": 0.98, "S2": 0.8, "S3": 0.64, "S4": 0.5, "S5": 0.4, "Co": 0.3}
 
 HEADER_H = 22.0
@@ -87,6 +96,7 @@ class SpineMapWidget(QWidget):
         self._model = build_spine_map(controller.case, None)
         self._hover = ""
         self._finding_rects: list[tuple[QRectF, str]] = []
+        self._hidden_labels: list[str] = []
         self.setMinimumSize(QSize(230, int(HEADER_H + ROW_MIN * len(self._model.levels) + 40)))
         controller.changed.connect(self._on_case_changed)
         controller.caseReplaced.connect(self.refresh)
@@ -202,6 +212,16 @@ class SpineMapWidget(QWidget):
                 fill = fill.darker(135)
         path = QPainterPath()
         radius = min(4.0, body_h / 3)
+        if label == "C0":  # the occiput and clivus: the skull base, a wedge above the atlas
+            path.moveTo(rect.left(), rect.bottom())
+            path.lineTo(rect.right(), rect.bottom())
+            path.lineTo(cx + w * 0.2, rect.top())
+            path.lineTo(cx - w * 0.2, rect.top())
+            path.closeSubpath()
+            p.fillPath(path, fill)
+            p.setPen(QPen(QColor(255, 255, 255, 150) if labelled else QColor(255, 255, 255, 40), 1.0))
+            p.drawPath(path)
+            return
         if label == "C1":  # the atlas: a ring, no body
             p.setBrush(Qt.NoBrush)
             p.setPen(QPen(fill.lighter(130) if not involved_body else fill, 2.0))
@@ -244,14 +264,68 @@ class SpineMapWidget(QWidget):
         p.drawLine(QPointF(x, y0), QPointF(x + 5, y0))
         p.drawLine(QPointF(x, y1), QPointF(x + 5, y1))
 
-    def _paint_findings(self, p: QPainter, lay: _Layout, font: QFont) -> None:
-        self._finding_rects = []
-        selected = self.controller.selected_id
+    def _label_blocks(self, f: MapFinding, detail: int, width: float, font: QFont, bold: QFont
+                      ) -> list[tuple[str, float, QFont, int]]:
+        """The text of a finding's label at a level of ``detail`` (0: name and levels, Bilsky and SINS, each
+        wrapped; 1: without SINS; 2: name and levels only; 3: name and levels on one elided line), as
+        ``(text, height, font, flags)`` blocks."""
+        lines = f.summary_lines()
+        if detail >= 1:
+            lines = lines[:max(1, len(lines) - detail)]
+        blocks = []
+        for i, text in enumerate(lines):
+            fnt = bold if i == 0 else font
+            fm = QFontMetricsF(fnt)
+            if detail >= 3:
+                blocks.append((fm.elidedText(text, Qt.ElideRight, width), fm.height(), fnt, Qt.AlignLeft | Qt.AlignTop))
+            else:
+                r = fm.boundingRect(QRectF(0, 0, width, 1000), Qt.TextWordWrap, text)
+                blocks.append((text, r.height(), fnt, Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop))
+        return blocks
+
+    def label_layout(self, lay: _Layout | None = None, font: QFont | None = None
+                     ) -> list[tuple[MapFinding, QRectF, list[tuple[str, float, QFont, int]]]]:
+        """Where each finding's text goes: beside its bracket, never over another finding's text or the
+        footer, at any height of the map. Labels that do not fit with all their lines lose the SINS line,
+        then the Bilsky line, then wrap to one elided line; labels that still do not fit are left out
+        (named in the footer). Returns ``(finding, rectangle, blocks)`` for the labels drawn."""
+        lay = lay or self._layout()
+        if font is None:
+            font = QFont(self.font())
+            font.setPointSizeF(8.0)
         bold = QFont(font)
         bold.setBold(True)
         width = max(self.width() - lay.text_x - 4, 40.0)
-        last_bottom = -1.0
-        for f in sorted(self._model.findings, key=lambda f: self._model.row(f.levels[0]) or 0):
+        items = [f for f in sorted(self._model.findings, key=lambda f: self._model.row(f.levels[0]) or 0)
+                 if self._model.row(f.levels[0]) is not None and self._model.row(f.levels[-1]) is not None]
+        wanted = [lay.top + (self._model.row(f.levels[0]) + (self._model.row(f.levels[-1]) + 1)) * lay.row_h / 2
+                  for f in items]
+        detail = [0] * len(items)
+        bottom = lay.footer_y - 2
+        self._hidden_labels = []
+        while True:
+            blocks = [self._label_blocks(f, d, width, font, bold) for f, d in zip(items, detail, strict=True)]
+            heights = [sum(b[1] for b in bl) for bl in blocks]
+            tops = stack_labels(wanted, heights, lay.top, bottom)
+            if tops is not None:
+                break
+            reducible = [i for i, d in enumerate(detail) if d < 3]
+            if reducible:  # the tallest label gives up a line first
+                i = max(reducible, key=lambda k: (heights[k], -k))
+                detail[i] += 1
+                continue
+            # every label is one line and they still do not fit: leave out the last ones (named in the footer)
+            self._hidden_labels.append(items[-1].name)
+            items, wanted, detail = items[:-1], wanted[:-1], detail[:-1]
+            if not items:
+                return []
+        return [(f, QRectF(lay.text_x - 2, t - 1, width + 4, h + 2), bl)
+                for f, t, h, bl in zip(items, tops, heights, blocks, strict=True)]
+
+    def _paint_findings(self, p: QPainter, lay: _Layout, font: QFont) -> None:
+        self._finding_rects = []
+        selected = self.controller.selected_id
+        for f in self._model.findings:  # the brackets
             first, last = self._model.row(f.levels[0]), self._model.row(f.levels[-1])
             if first is None or last is None:
                 continue
@@ -263,27 +337,24 @@ class SpineMapWidget(QWidget):
             p.drawLine(QPointF(x, y0), QPointF(x, y1))
             p.drawLine(QPointF(x, y0), QPointF(x - 4, y0))
             p.drawLine(QPointF(x, y1), QPointF(x - 4, y1))
-            # the text: name and levels, Bilsky, SINS, wrapped to the width left, beside the bracket
-            lines = f.summary_lines()
-            blocks = []
-            height = 0.0
-            for i, text in enumerate(lines):
-                fm = QFontMetricsF(bold if i == 0 else font)
-                r = fm.boundingRect(QRectF(0, 0, width, 1000), Qt.TextWordWrap, text)
-                blocks.append((text, r.height(), bold if i == 0 else font))
-                height += r.height()
-            top = max((y0 + y1) / 2 - height / 2, lay.top, last_bottom + 4)
-            top = min(top, max(lay.footer_y - height, lay.top))
-            area = QRectF(lay.text_x - 2, top - 1, width + 4, height + 2)
+        for f, area, blocks in self.label_layout(lay, font):  # the texts, laid out without overlap
+            color = finding_color(f.number)
+            first, last = self._model.row(f.levels[0]), self._model.row(f.levels[-1])
+            y0 = lay.top + first * lay.row_h + 2
+            y1 = lay.top + (last + 1) * lay.row_h - 2
+            if not (y0 <= area.center().y() <= y1):  # moved away from its rows: a leader joins them
+                x = lay.brackets_x + f.lane * lay.lane_w
+                anchor_y = min(max(area.center().y(), y0), y1)
+                p.setPen(QPen(color, 1.0, Qt.DotLine))
+                p.drawLine(QPointF(x, anchor_y), QPointF(area.left(), area.center().y()))
             if f.finding_id == selected:
                 p.fillRect(area, QColor(255, 255, 255, 20))
-            yy = top
-            for i, (text, h, fnt) in enumerate(blocks):
+            yy = area.top() + 1
+            for i, (text, h, fnt, flags) in enumerate(blocks):
                 p.setFont(fnt)
                 p.setPen(color if i == 0 else TEXT)
-                p.drawText(QRectF(lay.text_x, yy, width, h), Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop, text)
+                p.drawText(QRectF(lay.text_x, yy, area.width() - 4, h), flags, text)
                 yy += h
-            last_bottom = yy
             self._finding_rects.append((area, f.finding_id))
 
     def _paint_footer(self, p: QPainter, lay: _Layout, font: QFont) -> None:
@@ -291,6 +362,8 @@ class SpineMapWidget(QWidget):
         lines = [self._model.field_text]
         if self._model.unplaced_findings:
             lines.append("No levels yet: " + ", ".join(self._model.unplaced_findings))
+        if self._hidden_labels:
+            lines.append("No room for: " + ", ".join(self._hidden_labels) + " (make the map taller)")
         p.setPen(DIM_TEXT)
         p.drawText(QRectF(6, lay.footer_y, self.width() - 12, self.height() - lay.footer_y),
                    Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop, "\n".join(lines))

@@ -1,4 +1,4 @@
-"""`spinecase export CASE [--csv FILE] [--findings-csv FILE] [--sr FILE] [--report FILE.html|FILE.pdf]`.
+"""`spinecase export CASE [--csv F] [--findings-csv F] [--followup F] [--sr F] [--report F.html|F.pdf]`.
 
 Writes the exports of a case file; the flags come from the export registry (:mod:`imaging.case.exports`, with
 the PDF report of :mod:`app.exports`), one per export (exports sharing a flag are chosen by the file's
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 NAME = "export"
-HELP = ("export a case file as CSV (per measurement value, per finding), DICOM SR (TID 1500) and an HTML or PDF "
-        "report")
+HELP = ("export a case file as CSV (per measurement value, per finding, per lesion and timepoint), DICOM SR "
+        "(TID 1500) and an HTML or PDF report")
 
 
 def _dest(flag: str) -> str:

@@ -63,9 +63,14 @@ def run(args: argparse.Namespace) -> int:
         window.set_layout(args.layout)
         window.explicit_layout = True  # hanging protocols keep the layout asked for
     window.show()
+    window.raise_()
+    window.activateWindow()  # without a window manager (Xvfb) keys reach the window only once it is active
     if args.paths:
         window.open_paths(args.paths, series=args.series)
     if screenshot is None:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, window.ensure_reader)  # once: the name is kept in the settings
         return int(app.exec())
 
     idle = window.wait_until_idle(args.timeout)

@@ -6,7 +6,8 @@
 * :func:`lesion_dimensions` — "AP x LR x CC mm" and the ellipsoid volume of a finding (issue 5 §6);
 * :func:`escc_group_of` — the NOMS ESCC group of a Bilsky grade (delegates to :mod:`imaging.spine`);
 * :func:`compute_stats` — an ROI's voxel statistics (or a probe's value) for ``Measurement.stats``;
-* :func:`measurement_from_drawing` — a new measurement filled from the viewer's volume and plane.
+* :func:`measurement_from_drawing` — a new measurement filled from the viewer's volume and plane;
+* :func:`patient_from_images`, :func:`patient_conflict` — one case is one patient.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from imaging.case.model import (
     Finding,
     Measurement,
     MeasurementPlane,
+    Patient,
     RoiStatsCache,
     VertebralLabel,
 )
@@ -41,6 +43,9 @@ __all__ = [
     "level_at_point",
     "measurement_from_drawing",
     "lesion_dimensions",
+    "image_reference",
+    "patient_conflict",
+    "patient_from_images",
 ]
 
 SINGLE_LABEL_HALF_HEIGHT_MM = 15.0
@@ -96,9 +101,12 @@ def level_at_point(point: Sequence[float] | np.ndarray, labels: Iterable[Vertebr
 
 
 def finding_points(case: Case, finding: Finding) -> list[tuple[float, float, float]]:
-    """Every LPS point of a finding: its measurements' points and its contours' points."""
+    """Every LPS point of a finding at its index timepoint: its measurements' points (those of other study
+    dates belong to its follow-up timepoints) and its contours' points."""
+    from imaging.followup.timeline import index_measurements
+
     pts: list[tuple[float, float, float]] = []
-    for m in case.finding_measurements(finding.id):
+    for m in index_measurements(case, finding):
         pts.extend(m.points)
     for c in finding.contours:
         pts.extend(c.points)
@@ -163,14 +171,23 @@ class LesionDimensions:
         return measure.format_value(self.volume, self.volume_unit) if self.volume is not None else "\u2014"
 
 
-def lesion_dimensions(case: Case, finding_id: str) -> LesionDimensions | None:
-    """AP x LR x CC and the ellipsoid volume of a finding (issue 5 §6), or None without a bidirectional.
+def lesion_dimensions(case: Case, finding_id: str, measurements: Sequence[Measurement] | None = None
+                      ) -> LesionDimensions | None:
+    """AP x LR x CC and the ellipsoid volume of a finding (issue 5 §6), or None when the reader has not
+    marked a bidirectional as its dimensions.
 
-    Uses the finding's axial bidirectional with the longest long axis (any bidirectional when none is
-    axial) and its largest CC extent. Lengths are LPS mm; if any source lacks pixel spacing, they are px
-    and the volume is px3 (never a fake mL).
+    Only measurements the reader marked as the finding's dimensions (``Measurement.finding_dimension``)
+    count -- never whatever else joined the finding -- among ``measurements`` (default: the finding's
+    measurements at its index timepoint; :mod:`imaging.followup.timeline` gives those of another date). Of
+    those, the axial bidirectional with the longest long axis (any marked bidirectional when none is axial)
+    and the largest marked CC extent. Lengths are LPS mm; if any source lacks pixel spacing, they are px and
+    the volume is px3 (never a fake mL).
     """
-    ms = case.finding_measurements(finding_id)
+    if measurements is None:
+        from imaging.followup.timeline import index_measurements
+
+        measurements = index_measurements(case, case.finding(finding_id))
+    ms = [m for m in measurements if m.finding_dimension]
     bis = [m for m in ms if m.kind == "bidirectional"]
     if not bis:
         return None
@@ -196,6 +213,59 @@ def lesion_dimensions(case: Case, finding_id: str) -> LesionDimensions | None:
     return LesionDimensions(ap=ap, lr=lr, cc=cc, long_axis=b.long_length, short_axis=b.short_length, unit=unit,
                             volume=volume, volume_unit=measure.volume_unit(known), bidirectional_id=bi.id,
                             cc_extent_id=cc_m.id if cc_m is not None else None)
+
+
+def image_reference(orientation: str, points: Sequence[Sequence[float] | np.ndarray] | np.ndarray,
+                    normal: Sequence[float] | np.ndarray, instance_number: int | None) -> str:
+    """Where a measurement (or grade) was made, as a reader finds it again on any PACS: ``"Im 60, S 12.5 mm"``
+    on an acquired image (its DICOM InstanceNumber and the plane's position), ``"sagittal reformat, L 3.2
+    mm"`` on a reformat."""
+    from imaging.geometry import axis_position
+
+    centre = np.mean(np.asarray(points, dtype=np.float64), axis=0)
+    letter, mm = axis_position(centre, normal)
+    where = f"{letter} {mm:.1f} mm"
+    if instance_number is not None:
+        return f"Im {instance_number}, {where}"
+    return f"{orientation} reformat, {where}" if orientation else where
+
+
+def patient_from_images(patient_id: str, patient_name: str, sex: str = "", age: str = "") -> Patient:
+    """The case's :class:`Patient` as the DICOM images name them (PatientID, PatientName, PatientSex and
+    PatientAge "036Y")."""
+    years: float | None = None
+    if len(age) == 4 and age[:3].isdigit() and age[3] in "DWMY":
+        n = int(age[:3])
+        years = {"Y": n, "M": n / 12, "W": n / 52.1775, "D": n / 365.25}[age[3]]
+    sex_code = sex.strip().upper()
+    return Patient(id=patient_id.strip(), name=patient_name.strip() or None,
+                   sex=sex_code if sex_code in ("F", "M", "O") else None, age_years=years)
+
+
+def _person(name: str | None) -> str:
+    return " ".join((name or "").replace("^", " ").upper().split())
+
+
+def patient_conflict(case_patient: Patient, images: Patient) -> str | None:
+    """Why images of ``images`` cannot be annotated in a case of ``case_patient`` (a sentence naming both),
+    or None when they are the same patient -- or when either side does not say who it is.
+
+    The PatientID decides when both have one; else the PatientName (case and ``^`` ignored)."""
+    if case_patient.id and images.id:
+        same = case_patient.id.strip() == images.id.strip()
+    elif case_patient.name and images.name:
+        same = _person(case_patient.name) == _person(images.name)
+    else:
+        return None
+
+    def who(p: Patient) -> str:
+        name = (p.name or "").replace("^", ", ", 1).replace("^", " ") or "no name"
+        return f"{name} (ID {p.id})" if p.id else name
+
+    if same:
+        return None
+    return (f"this series belongs to another patient, {who(images)}; the case is {who(case_patient)}. A case "
+            "holds one patient: open these images in a new case (File > New Case)")
 
 
 def escc_group_of(grade: str | None, grade_1c_as: str = "high") -> str:
@@ -265,9 +335,11 @@ def measurement_from_drawing(kind: str, points_lps: Sequence[Sequence[float]], v
     sop = volume.sop_instance_uid(slice_index) if acquired and slice_index is not None else None
     frames = volume.metadata.frame_numbers
     frame = frames[slice_index] if sop and slice_index is not None and slice_index < len(frames) else None
+    number = volume.instance_number(slice_index) if sop and slice_index is not None else None
     m = Measurement(kind=kind, points=[tuple(float(c) for c in p) for p in points_lps], plane=plane,
                     series_instance_uid=volume.metadata.series_instance_uid or None, sop_instance_uid=sop or None,
-                    frame_number=frame, slice_index=slice_index, label=label, reader=reader, finding_id=finding_id,
+                    instance_number=number, frame_number=frame, slice_index=slice_index, label=label, reader=reader,
+                    finding_id=finding_id,
                     pixel_spacing_known=volume.pixel_spacing_known)
     if with_stats and kind_spec(m.kind).voxel_stats != "none" and m.plane.orientation != "oblique":
         m = m.model_copy(update={"stats": compute_stats(m, volume)})

@@ -16,8 +16,11 @@ Columns are exactly :data:`MEASUREMENT_COLUMNS` and :data:`FINDING_COLUMNS`. Emp
 ``cobb.cobb_angle``, ``probe.value``...). A probe or ROI whose statistics were never computed has no
 statistics rows.
 Measurement ``levels``: the levels the measurement's points lie in (from the vertebral labels), else its
-finding's levels. Finding ``*_mm`` / ``ellipsoid_volume_ml`` are blank when a source has no pixel spacing
-(never a fake mm; the per-measurement CSV carries those values in px).
+finding's levels. ``instance_number``: the DICOM InstanceNumber of the image drawn on (the image number
+PACS viewers show; empty on a reformat); ``slice_position_mm``: the plane's LPS coordinate along the axis
+nearest its normal (S for axial, L for sagittal, P for coronal planes). Finding ``*_mm`` /
+``ellipsoid_volume_ml`` are blank when a source has no pixel spacing (never a fake mm; the per-measurement CSV
+carries those values in px).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from imaging.case.analysis import escc_group_of, lesion_dimensions, level_at_point
 from imaging.case.model import Case, Finding, Measurement
@@ -48,7 +53,8 @@ __all__ = [
 
 MEASUREMENT_COLUMNS: tuple[str, ...] = (
     "case_id", "patient_id", "study_instance_uid", "study_date", "series_instance_uid", "series_description",
-    "modality", "sop_instance_uid", "frame_of_reference_uid", "finding_id", "finding_label", "levels",
+    "modality", "sop_instance_uid", "instance_number", "slice_position_mm", "frame_of_reference_uid", "finding_id",
+    "finding_label", "levels",
     "measurement_id", "measurement_type", "label", "value", "unit", "plane", "points_lps", "reader", "created_utc",
 )
 FINDING_COLUMNS: tuple[str, ...] = (
@@ -57,7 +63,8 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "sins_category", "long_axis_mm", "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml", "reader",
     "updated_utc",
 )
-_NUMERIC = frozenset({"value", "sins_total", "long_axis_mm", "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml"})
+_NUMERIC = frozenset({"value", "instance_number", "slice_position_mm", "sins_total", "long_axis_mm",
+                      "short_axis_mm", "cc_extent_mm", "ellipsoid_volume_ml"})
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -81,20 +88,22 @@ def _num(v: float | int | None) -> str:
     return repr(int(v)) if isinstance(v, int) and not isinstance(v, bool) else repr(float(v))
 
 
-def _cell(column: str, value: Any) -> str:
-    if column in _NUMERIC:
+def _cell(column: str, value: Any, numeric: frozenset[str] = _NUMERIC) -> str:
+    if column in numeric:
         return value if isinstance(value, str) else _num(value)
     text = "" if value is None else str(value)
     return neutralise(text)
 
 
-def rows_to_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    """RFC 4180 CSV text (CRLF) of ``rows`` with exactly ``columns``, cells made safe (see module doc)."""
+def rows_to_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...], numeric: frozenset[str] = _NUMERIC
+                ) -> str:
+    """RFC 4180 CSV text (CRLF) of ``rows`` with exactly ``columns``, cells made safe (see module doc);
+    ``numeric``: the columns written as numbers (default: this module's)."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow(columns)
     for row in rows:
-        w.writerow([_cell(c, row.get(c)) for c in columns])
+        w.writerow([_cell(c, row.get(c), numeric) for c in columns])
     return buf.getvalue()
 
 
@@ -109,6 +118,13 @@ def measurement_levels(case: Case, m: Measurement) -> str:
     if not text and m.finding_id:
         text = case.finding(m.finding_id).levels_text
     return text
+
+
+def slice_position(m: Measurement) -> float:
+    """Where the measurement's plane lies along the patient axis nearest its normal (LPS mm, full precision):
+    S for an axial plane, L for a sagittal, P for a coronal one (the ``plane`` column says which)."""
+    centre = np.mean(np.asarray(m.points, dtype=np.float64), axis=0)
+    return float(centre[int(np.argmax(np.abs(np.asarray(m.plane.normal, dtype=np.float64))))])
 
 
 def measurement_rows(case: Case) -> list[dict[str, Any]]:
@@ -126,6 +142,7 @@ def measurement_rows(case: Case) -> list[dict[str, Any]]:
             "series_description": series.description if series else "",
             "modality": series.modality if series else "",
             "sop_instance_uid": m.sop_instance_uid or "",
+            "instance_number": m.instance_number, "slice_position_mm": slice_position(m),
             "frame_of_reference_uid": (series.frame_of_reference_uid or "") if series else "",
             "finding_id": m.finding_id or "", "finding_label": finding.label if finding else "",
             "levels": measurement_levels(case, m),

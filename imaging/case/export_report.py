@@ -2,10 +2,11 @@
 
 Sections: header (case, patient, the research-software notice), report data (the source's citation and
 facts), findings (levels, involvement, lesion type, Bilsky final / suggested / ESCC group, SINS with its
-components, AP x LR x CC and ellipsoid volume), key images (one per plane that holds measurements or the
-Bilsky contours, overlays burned in, numbered like the measurement table; PNG embedded as base64 so the
-HTML is a single file), the measurement table, the vertebral labels and the audit trail's last entries.
-Values are shown at 0.1 precision (mm, mm², HU, degrees, mL).
+components, AP x LR x CC and ellipsoid volume), the follow-up page (:mod:`imaging.followup.report`: per
+lesion followed over several dates its plot, figures and RECIST 1.1; omitted for a case read at one date),
+key images (one per plane that holds measurements or the Bilsky contours, overlays burned in, numbered like
+the measurement table; PNG embedded as base64 so the HTML is a single file), the measurement table, the
+vertebral labels and the audit trail's last entries. Values are shown at 0.1 precision (mm, mm², HU, degrees, mL).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imaging.case.analysis import escc_group_of, lesion_dimensions
+from imaging.case.analysis import escc_group_of, image_reference, lesion_dimensions
 from imaging.case.export_csv import measurement_levels
 from imaging.case.keyimage import CONTOUR_COLOURS, PALETTE, KeyImage, Overlay, measurement_overlay, render_key_image
 from imaging.case.model import Case, Measurement
@@ -39,6 +40,7 @@ th, td { border: 1px solid #bbb; padding: 1.2mm 2mm; vertical-align: top; text-a
 th { background: #eee; } td.num { text-align: right; white-space: nowrap; }
 table.kv th { width: 28%; }
 .figs { display: flex; flex-wrap: wrap; gap: 4mm; }
+.plot img { width: 130mm; height: auto; border: 1px solid #bbb; }
 figure { margin: 0; width: 84mm; page-break-inside: avoid; break-inside: avoid; }
 figure img { width: 100%; image-rendering: pixelated; border: 1px solid #444; background: #000; }
 figcaption { font-size: 8.5pt; }
@@ -119,7 +121,11 @@ def _key_images(case: Case, volumes: Mapping[str, Volume], numbers: dict[str, in
         hint = np.mean(np.asarray(ms[0].points, dtype=np.float64), axis=0)
         img = render_key_image(vol, group_orientation, hint, overlays)
         ref = case.series_ref(uid)
-        caption = (f"{_e(ref.description if ref else uid)} — {group_orientation} plane {img.slice_index + 1}: "
+        spec = plane_spec(vol, group_orientation)
+        number = vol.instance_number(img.slice_index) if spec.is_acquired else None
+        where = image_reference(group_orientation, [spec.geometry(img.slice_index).origin], spec.geometry(0).normal,
+                                number)
+        caption = (f"{_e(ref.description if ref else uid)} — {group_orientation} {_e(where)}: "
                    + ", ".join(f"#{numbers[m.id]} {_e(m.label or m.kind)}" for m in ms))
         images.append((img, caption))
     if len(groups) > MAX_KEY_IMAGES:
@@ -205,8 +211,8 @@ def build_html_report(case: Case, volumes: Mapping[str, Volume] | None = None,
             bil = ""
             if b.grade:
                 bil = f"<b>{_e(b.grade)}</b> ({_e(escc_group_of(b.grade, grade_1c_as))} grade ESCC)"
-                where = " ".join(x for x in (b.level or "", f"slice {b.slice_index + 1}" if b.slice_index is not None
-                                             else "") if x)
+                where = ", ".join(x for x in (b.level or "", f"Im {b.instance_number}"
+                                              if b.instance_number is not None else "") if x)
                 if where:
                     bil += f"<br><span class='muted'>at {_e(where)}</span>"
             if b.suggested_grade:
@@ -227,6 +233,10 @@ def build_html_report(case: Case, volumes: Mapping[str, Volume] | None = None,
             w(f"<tr><td>{label}</td><td>{_e(f.levels_text)}</td><td>{inv}</td><td>{_e(f.lesion_type or '')}</td>"
               f"<td>{bil}</td><td>{sins}</td><td>{dim}</td><td>{ms}</td></tr>")
         w("</table>")
+
+    from imaging.followup.report import followup_section_html  # the follow-up page (issue 18), "" when none
+
+    w(followup_section_html(case))
 
     images, notes = _key_images(case, volumes, numbers)
     w("<h2>Key images</h2>")
@@ -254,9 +264,8 @@ def build_html_report(case: Case, volumes: Mapping[str, Volume] | None = None,
         for m in case.measurements:
             ref = case.series_ref(m.series_instance_uid)
             finding = case.finding(m.finding_id).label if m.finding_id else ""
-            where = f"{ref.description if ref else ''} / {m.plane.orientation}"
-            if m.slice_index is not None:
-                where += f" slice {m.slice_index + 1}"
+            where = (f"{ref.description if ref else ''} / "
+                     + image_reference(m.plane.orientation, m.points, m.plane.normal, m.instance_number))
             w(f"<tr><td class='num'>{numbers[m.id]}</td><td>{_e(m.kind.replace('_', ' '))}</td>"
               f"<td>{_multiline(m.label)}</td><td>{_e(_value_text(m))}</td><td>{_e(finding)}</td>"
               f"<td>{_e(measurement_levels(case, m))}</td><td>{_e(where)}</td><td>{_e(m.reader)}</td></tr>")

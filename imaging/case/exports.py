@@ -6,7 +6,7 @@ flag and the File > Export menu label; the command line (``app/commands/export.p
 Entries that share a command-line flag are told apart by the output file's extension (``--report r.pdf``
 writes the PDF report, any other name the HTML one: the first entry of the flag is its default).
 
-The Qt-free entries are registered here (measurements CSV, findings CSV, DICOM SR, HTML report); the PDF
+The Qt-free entries are registered here (measurements CSV, findings CSV, follow-up CSV, DICOM SR, HTML report); the PDF
 report needs Qt's PDF writer, so ``app/exports.py`` registers it (read the whole registry through
 ``app.exports.export_specs()`` in the app). Writers take an :class:`ExportJob` and return the notes the reader
 should see (what was left out and why); they raise ``LoadError``, ``ValueError`` or ``OSError`` for an
@@ -163,6 +163,13 @@ def _write_findings_csv(job: ExportJob) -> list[str]:
     return []
 
 
+def _write_followup_csv(job: ExportJob) -> list[str]:
+    from imaging.followup.export_csv import write_followup_csv
+
+    write_followup_csv(job.case, job.out)
+    return []
+
+
 def _write_sr(job: ExportJob) -> list[str]:
     from imaging.case.export_sr import write_sr
 
@@ -184,6 +191,9 @@ for _spec in (
                "one row per measurement value", _write_measurements_csv),
     ExportSpec("findings_csv", "findings CSV", "&Findings CSV\u2026", "-findings.csv", "CSV (*.csv)",
                "--findings-csv", "one row per finding", _write_findings_csv),
+    ExportSpec("followup_csv", "follow-up CSV", "F&ollow-up CSV\u2026", "-followup.csv", "CSV (*.csv)",
+               "--followup", "follow-up CSV: one row per lesion and timepoint (change, growth rate, RECIST 1.1)",
+               _write_followup_csv),
     ExportSpec("sr", "DICOM SR", "DICOM &SR\u2026", "-sr.dcm", "DICOM (*.dcm)", "--sr",
                "DICOM Comprehensive 3D SR measurement report", _write_sr),
     ExportSpec("html", "HTML report", "&HTML Report\u2026", "-report.html", "HTML (*.html)", "--report",

@@ -9,7 +9,9 @@ place and the SINS answers (Qt-free; the panels in widgets/ are thin views over 
   where their measurements lie (from the labelled vertebrae), and bringing them up to date;
 * :func:`grading_point`, :func:`labels_for_frame`, :func:`graded_assessment` — where a Bilsky grade is
   read (the point of the plane shown, its level) and the assessment recording it;
-* :data:`SINS_FIELDS`, :func:`sins_missing`, :func:`sins_summary` — the SINS form's fields and state.
+* :data:`SINS_FIELDS`, :func:`sins_missing`, :func:`sins_summary` — the SINS form's fields and state;
+* :func:`assignment_changes`, :func:`dimension_marks` — moving a measurement between findings, and marking
+  it as its finding's dimensions; :func:`next_measurement_label` — "Length 3" for a new measurement.
 
 Research software, not a diagnostic device.
 """
@@ -31,6 +33,7 @@ from imaging.case.model import (
     Case,
     Finding,
     LevelInvolvement,
+    Measurement,
     SinsAssessment,
     VertebralLabel,
     utc_now,
@@ -54,6 +57,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "LESION_TYPE_NAMES",
+    "assignment_changes",
+    "dimension_marks",
+    "next_measurement_label",
     "SECTOR_NAMES",
     "SECTOR_SHORT_NAMES",
     "SINS_FIELDS",
@@ -213,6 +219,7 @@ class GradingPlace:
 
     series_instance_uid: str | None = None
     sop_instance_uid: str | None = None
+    instance_number: int | None = None
     slice_index: int | None = None
     slice_count: int = 0
     orientation: str = ""
@@ -226,12 +233,21 @@ class GradingPlace:
     reminder: str | None = None
 
     def image_text(self) -> str:
-        """``"MR Ax T2 TSE, axial slice 8 of 14"`` (1-based for the reader) or "no image"."""
+        """``"MR Ax T2 TSE, axial Im 8 of 14"`` (the image's DICOM InstanceNumber, as PACS shows it) or
+        ``"... sagittal reformat, L 3.2 mm"``, or "no image"."""
         if not self.orientation:
             return "no image"
-        kind = "slice" if self.acquired else "reformat plane"
-        where = f"{self.orientation} {kind} {self.slice_index + 1 if self.slice_index is not None else '?'} of " \
-                f"{self.slice_count}"
+        if self.acquired and self.instance_number is not None:
+            where = f"{self.orientation} Im {self.instance_number} of {self.slice_count}"
+        elif self.point is not None:
+            from imaging.geometry import axis_position
+
+            normal = {"axial": (0, 0, 1), "sagittal": (1, 0, 0), "coronal": (0, 1, 0)}.get(self.orientation,
+                                                                                           (0, 0, 1))
+            letter, mm = axis_position(self.point, normal)
+            where = f"{self.orientation} {'slice' if self.acquired else 'reformat'}, {letter} {mm:.1f} mm"
+        else:
+            where = f"{self.orientation} {'slice' if self.acquired else 'reformat'}"
         head = " ".join(p for p in (self.modality, self.series_description) if p)
         return f"{head}, {where}" if head else where
 
@@ -254,6 +270,7 @@ def grading_place(case: Case, volume: Volume | None, spec: PlaneSpec | None, sli
     level = level_at_point(point, labels) if labels else None
     acquired_axial = spec.is_acquired and spec.orientation == "axial"
     sop = volume.sop_instance_uid(slice_index) if acquired_axial else None
+    number = volume.instance_number(slice_index) if spec.is_acquired else None
     weighting = None
     if volume.modality.upper() == "MR":
         weighting = mr_weighting(echo_time=md.echo_time, repetition_time=md.repetition_time,
@@ -261,7 +278,8 @@ def grading_place(case: Case, volume: Volume | None, spec: PlaneSpec | None, sli
     reminder = bilsky_image_reminder(modality=volume.modality, orientation=spec.orientation,
                                      acquired=spec.is_acquired, weighting=weighting)
     return GradingPlace(series_instance_uid=md.series_instance_uid or None, sop_instance_uid=sop or None,
-                        slice_index=int(slice_index), slice_count=spec.count, orientation=spec.orientation,
+                        instance_number=number, slice_index=int(slice_index), slice_count=spec.count,
+                        orientation=spec.orientation,
                         acquired=spec.is_acquired, modality=volume.modality,
                         series_description=md.series_description,
                         point=(float(point[0]), float(point[1]), float(point[2])), level=level,
@@ -270,17 +288,19 @@ def grading_place(case: Case, volume: Volume | None, spec: PlaneSpec | None, sli
 
 def graded_assessment(old: BilskyAssessment, grade: str | None, *, level: str | None,
                       series_instance_uid: str | None, sop_instance_uid: str | None, slice_index: int | None,
-                      reader: str, when: datetime | None = None) -> BilskyAssessment:
+                      reader: str, when: datetime | None = None, instance_number: int | None = None
+                      ) -> BilskyAssessment:
     """``old`` with the reader's final grade and where it was read (level, series, acquired slice's
-    SOPInstanceUID, slice index), by whom and when. The assistant's suggestion is kept. ``grade`` None
-    clears the grade and its place."""
+    SOPInstanceUID and InstanceNumber, slice index), by whom and when. The assistant's suggestion is kept.
+    ``grade`` None clears the grade and its place."""
     if grade is None:
         return old.model_copy(update={"grade": None, "level": None, "series_instance_uid": None,
-                                      "sop_instance_uid": None, "slice_index": None, "reader": "",
-                                      "assessed_utc": None})
+                                      "sop_instance_uid": None, "instance_number": None, "slice_index": None,
+                                      "reader": "", "assessed_utc": None})
     data = old.model_dump()
     data.update(grade=normalize_bilsky_grade(grade), level=normalize_level(level) if level else None,
                 series_instance_uid=series_instance_uid or None, sop_instance_uid=sop_instance_uid or None,
+                instance_number=instance_number if sop_instance_uid else None,
                 slice_index=slice_index, reader=reader, assessed_utc=when or utc_now())
     return BilskyAssessment.model_validate(data)
 
@@ -292,7 +312,57 @@ def escc_group_text(grade: str | None, grade_1c_as: str = "high") -> str:
     return f"{escc_group(grade, grade_1c_as).capitalize()}-grade ESCC"
 
 
-# -- SINS ------------------------------------------------------------------------------------------------------
+# -- measurements and findings ---------------------------------------------------------------------------------
+def assignment_changes(m: Measurement, finding_id: str | None) -> dict[str, object]:
+    """The field changes that move measurement ``m`` to finding ``finding_id`` (None: no finding). A mark
+    as the old finding's dimensions never travels with it to another finding."""
+    changes: dict[str, object] = {"finding_id": finding_id}
+    if m.finding_dimension and finding_id != m.finding_id:
+        changes["finding_dimension"] = False
+    return changes
+
+
+def dimension_marks(case: Case, measurement_id: str, on: bool) -> list[tuple[str, dict[str, object]]]:
+    """The edits that mark (``on``) or unmark a measurement as its finding's dimensions, as
+    ``[(measurement id, field changes)]``: marking a bidirectional (or CC extent) unmarks the finding's other
+    one of that kind at the same timepoint (study date), so a finding has one of each per timepoint. Raises
+    ValueError when the measurement cannot be marked (no finding, or a kind that gives no dimension)."""
+    from imaging.followup.timeline import measurement_date, timepoint_at
+
+    m = case.measurement(measurement_id)
+    if on and m.spec.finding_dimension is None:
+        raise ValueError(f"a {m.spec.name} cannot give a finding's dimensions")
+    if on and m.finding_id is None:
+        raise ValueError("assign the measurement to a finding first")
+    edits: list[tuple[str, dict[str, object]]] = []
+    if on:
+        f = case.finding(m.finding_id or "")
+
+        def timepoint_of(x: Measurement) -> str | None:
+            tp = timepoint_at(f, measurement_date(case, x))
+            return tp.id if tp is not None else None
+
+        here = timepoint_of(m)
+        edits += [(o.id, {"finding_dimension": False}) for o in case.finding_measurements(f.id)
+                  if o.id != m.id and o.kind == m.kind and o.finding_dimension and timepoint_of(o) == here]
+    if m.finding_dimension != on:
+        edits.append((m.id, {"finding_dimension": on}))
+    return edits
+
+
+def next_measurement_label(case: Case, kind: str) -> str:
+    """A new measurement's label: its kind's title and the next free number of that kind, e.g. "Length 3",
+    "Ellipse ROI 1"."""
+    from imaging.measurement_kinds import kind_spec
+
+    base = kind_spec(kind).title
+    used = {m.label for m in case.measurements}
+    n = sum(1 for m in case.measurements if m.kind == kind) + 1
+    while f"{base} {n}" in used:
+        n += 1
+    return f"{base} {n}"
+
+
 class SinsField:
     """One SINS component of the form: the SinsAssessment field, its title, the enum, the undo name."""
 

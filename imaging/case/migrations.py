@@ -30,14 +30,26 @@ appends an audit entry ("migrate", "schema 0 -> 1").
 nine built-in kinds (length, bidirectional, ellipse_roi, polygon_roi, freehand_roi, angle, cobb, probe,
 cc_extent).
 
-**Version 2** — :mod:`imaging.case.model` (current). Measurement kinds and scores come from registries
-(:mod:`imaging.measurement_kinds`, :mod:`imaging.scores`), so a new kind or score needs no new version:
-``Measurement.kind`` is any registered kind; ``Finding.assessments`` and ``Case.assessments`` hold the answers
-of registered scores without a field of their own (a case-level score such as Tokuhashi's). A version-1
-document is a valid version-2 document with empty ``assessments``; the migration only records itself.
+**Version 2** — measurement kinds and scores come from registries (:mod:`imaging.measurement_kinds`,
+:mod:`imaging.scores`), so a new kind or score needs no new version: ``Measurement.kind`` is any registered
+kind; ``Finding.assessments`` and ``Case.assessments`` hold the answers of registered scores without a field
+of their own (a case-level score such as Tokuhashi's). A version-1 document is a valid version-2 document with
+empty ``assessments``; the migration only records itself. In version 2 a finding is one lesion read at one
+time: its levels, Bilsky grade, SINS and measurements carry no date of their own, and a series reference has
+no slice thickness.
 
-To change the schema: bump ``SCHEMA_VERSION`` in the model, add ``_v1_to_v2`` here and register it in
-``MIGRATIONS``, document the old version above, add a test with a version-1 file, regenerate
+**Version 3** — :mod:`imaging.case.model` (current). Follow-up (issue 18): a finding is one lesion followed
+over time. Its own fields describe it at its index timepoint (``Finding.index_timepoint``: study date, name,
+CID 6146 kind) and ``Finding.timepoints`` hold it at other study dates, each with its own status, levels,
+involvement, Bilsky grade, SINS and score assessments; a measurement belongs to the timepoint of its study's
+date. New: ``recist_target``, ``resection_date`` on a finding and ``slice_thickness_mm`` on a series reference
+(unknown, None, in a migrated file). The migration (:func:`_v2_to_v3`) dates each finding from its images: the
+index date is the study date of the image its Bilsky grade was read on, else the earliest study date of its
+measurements; a measurement on another date gets a timepoint of its own at that date, with nothing graded (the
+reader's grade stays where it was recorded). Nothing else changes; an audit entry says what was dated.
+
+To change the schema: bump ``SCHEMA_VERSION`` in the model, add ``_v3_to_v4`` here and register it in
+``MIGRATIONS``, document the old version above, add a test with a version-3 file, regenerate
 ``docs/spinecase.schema.json`` (``spinecase schema > docs/spinecase.schema.json``).
 """
 
@@ -46,7 +58,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from imaging.case.model import SCHEMA_VERSION, new_id
@@ -147,7 +159,45 @@ def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "schema_version": 2, "audit": audit}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
+def _v2_to_v3(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 -> 3: date each finding's index timepoint and give measurements on other dates their own
+    timepoint (see the module docstring)."""
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    study_dates = {st.get("study_instance_uid"): st.get("study_date") for st in doc.get("studies") or []}
+    series_dates = {se.get("series_instance_uid"): study_dates.get(se.get("study_instance_uid"))
+                    for se in doc.get("series") or []}
+
+    def day(series_uid: Any) -> date | None:
+        text = series_dates.get(series_uid)
+        try:
+            return date.fromisoformat(str(text)) if text else None
+        except ValueError:
+            return None
+
+    dated: list[str] = []
+    findings = []
+    for f in doc.get("findings") or []:
+        f = dict(f)
+        days = sorted({d for m in doc.get("measurements") or [] if m.get("finding_id") == f.get("id")
+                       and (d := day(m.get("series_instance_uid"))) is not None})
+        graded = day((f.get("bilsky") or {}).get("series_instance_uid"))
+        index = graded or (days[0] if days else None)
+        f["index_timepoint"] = {"study_date": index.isoformat() if index else None}
+        f["timepoints"] = [{"id": _v0_id(f"timepoint:{f.get('id')}:{d.isoformat()}"), "study_date": d.isoformat(),
+                            "reader": "spinecase", "created_utc": now, "updated_utc": now}
+                           for d in days if d != index]
+        if index is not None:
+            extra = f" and {len(f['timepoints'])} other date(s)" if f["timepoints"] else ""
+            dated.append(f"{f.get('label') or f.get('id')}: {index.isoformat()}{extra}")
+        findings.append(f)
+    new = {**doc, "schema_version": 3, "findings": findings}
+    summary = "schema 2 -> 3 (follow-up timepoints)" + (f"; findings dated: {'; '.join(dated)}" if dated else "")
+    new["audit"] = [*(doc.get("audit") or []), {"id": new_id(), "when_utc": now, "who": "spinecase",
+                                                 "action": "migrate", "object_type": "case", "summary": summary}]
+    return new
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3}
 """``MIGRATIONS[n]`` turns a version-``n`` document into a version-``n + 1`` document."""
 
 

@@ -38,6 +38,7 @@ from pydantic import (
 )
 
 from imaging import measure
+from imaging.followup.timepoint_types import TimePointType
 from imaging.geometry import PlaneGeometry
 from imaging.measurement_kinds import MeasurementKind, kind_spec, registered_kinds
 from imaging.scores import score_spec
@@ -54,7 +55,7 @@ from imaging.spine.sins import (
     compute_sins,
 )
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """The schema version this code writes. See :mod:`imaging.case.migrations` for the history."""
 
 
@@ -228,6 +229,8 @@ class SeriesRef(_Identified):
     series_number: int | None = None
     frame_of_reference_uid: UID | None = None
     path_hint: str | None = None
+    slice_thickness_mm: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="DICOM SliceThickness (mm), for RECIST 1.1 measurability; None when unknown.")
 
 
 # -- annotations ----------------------------------------------------------------------------------------
@@ -308,6 +311,9 @@ class Measurement(_Identified):
     plane: MeasurementPlane
     series_instance_uid: UID | None = None
     sop_instance_uid: UID | None = Field(None, description="The acquired slice drawn on; None on a reformat.")
+    instance_number: int | None = Field(None, description=(
+        "DICOM InstanceNumber of the acquired slice drawn on (the image number PACS viewers show); None on a "
+        "reformat."))
     frame_number: int | None = Field(None, ge=1, description="1-based frame in a multi-frame instance.")
     slice_index: int | None = Field(None, ge=0, description=(
         "0-based plane number in the series' plane family of plane.orientation (imaging.display.plane_spec "
@@ -316,6 +322,9 @@ class Measurement(_Identified):
     reader: str = ""
     created_utc: UtcDateTime = Field(default_factory=utc_now)
     finding_id: Id | None = None
+    finding_dimension: bool = Field(False, description=(
+        "The reader marked this measurement as its finding's dimensions: a bidirectional gives AP and LR, a "
+        "cc_extent gives CC (imaging.case.analysis.lesion_dimensions uses only marked measurements)."))
     pixel_spacing_known: bool = True
     stats: RoiStatsCache | None = Field(None, description="ROI statistics / probe value (needs voxels).")
 
@@ -325,6 +334,15 @@ class Measurement(_Identified):
         spec.check_points(self.points)  # count and shape (an ellipse's axes), with the kind's wording
         if self.stats is not None and spec.voxel_stats == "none":
             raise ValueError(f"a {self.kind} measurement has no voxel statistics")
+        if self.finding_dimension:
+            if spec.finding_dimension is None:
+                raise ValueError(f"a {spec.name} cannot give a finding's dimensions (a bidirectional gives AP x LR, "
+                                 "a CC extent gives CC)")
+            if self.finding_id is None:
+                raise ValueError("a measurement marked as a finding's dimensions must belong to that finding")
+        canonical = spec.canonical_points(self.points)
+        if canonical is not None:  # e.g. a bidirectional's long axis first
+            object.__setattr__(self, "points", [tuple(float(c) for c in p) for p in canonical])
         return self
 
     @property
@@ -386,6 +404,7 @@ class BilskyAssessment(_Model):
     level: Level | None = None
     series_instance_uid: UID | None = None
     sop_instance_uid: UID | None = None
+    instance_number: int | None = Field(None, description="DICOM InstanceNumber of the graded image.")
     slice_index: int | None = Field(None, ge=0)
     reader: str = ""
     assessed_utc: UtcDateTime | None = None
@@ -474,8 +493,79 @@ class Contour(_Identified):
     created_utc: UtcDateTime = Field(default_factory=utc_now)
 
 
+def _order_levels(obj: Finding | FindingTimepoint) -> None:
+    """Fill a one-sided level range and put it in cranio-caudal order; refuse a level listed twice."""
+    a, b = obj.level_from, obj.level_to
+    if (a is None) != (b is None):
+        if a is None:
+            object.__setattr__(obj, "level_from", b)
+        else:
+            object.__setattr__(obj, "level_to", a)
+    elif a is not None and b is not None and level_index(b) < level_index(a):
+        object.__setattr__(obj, "level_from", b)
+        object.__setattr__(obj, "level_to", a)
+    seen = [inv.level for inv in obj.involvement]
+    if len(set(seen)) != len(seen):
+        raise ValueError("involvement lists a level more than once")
+
+
+LesionStatus = Literal["present", "absent"]
+
+
+class TimepointInfo(_Model):
+    """When a timepoint is and what it is: the study date, a name ("restaging after chemotherapy") and its
+    kind (DICOM CID 6146, :mod:`imaging.followup.timepoint_types`)."""
+
+    study_date: date | None = None
+    label: str = ""
+    time_point_type: TimePointType | None = None
+
+
+class FindingTimepoint(_Identified):
+    """A finding (one lesion) at one more study date: its status, levels, involvement, Bilsky grade, SINS and
+    registered finding scores (``assessments``, :mod:`imaging.scores`) there. ``status`` "absent": the reader
+    looked and the lesion is gone (RECIST counts it 0 mm)."""
+
+    study_date: date
+    label: str = ""
+    time_point_type: TimePointType | None = None
+    status: LesionStatus = "present"
+    level_from: Level | None = None
+    level_to: Level | None = None
+    levels_auto: bool = True
+    involvement: list[LevelInvolvement] = Field(default_factory=list)
+    bilsky: BilskyAssessment = Field(default_factory=BilskyAssessment)
+    sins: SinsAssessment = Field(default_factory=SinsAssessment)
+    assessments: list[Assessment] = Field(default_factory=list, description=(
+        "Answers to registered finding scores without a field of their own (imaging.scores), at this date."))
+    notes: str = ""
+    reader: str = ""
+    created_utc: UtcDateTime = Field(default_factory=utc_now)
+    updated_utc: UtcDateTime = Field(default_factory=utc_now)
+
+    @model_validator(mode="after")
+    def _levels(self) -> FindingTimepoint:
+        _order_levels(self)
+        _check_assessments(self.assessments, "finding", "finding timepoint")
+        return self
+
+    @property
+    def info(self) -> TimepointInfo:
+        return TimepointInfo(study_date=self.study_date, label=self.label, time_point_type=self.time_point_type)
+
+    @property
+    def level_range(self) -> LevelRange | None:
+        if self.level_from is None:
+            return None
+        return LevelRange(self.level_from, self.level_to or self.level_from)
+
+    def sins_score(self) -> SinsScore | None:
+        return self.sins.score(self.level_range)
+
+
 class Finding(_Identified):
-    """A lesion: groups measurements (``Measurement.finding_id``) and holds the spine assessment."""
+    """A lesion: groups measurements (``Measurement.finding_id``) and holds the spine assessment at its index
+    timepoint; ``timepoints`` hold the same lesion at other study dates (follow-up)."""
 
     label: str = ""
     level_from: Level | None = Field(None, description="Cranial end of the level range.")
@@ -493,22 +583,26 @@ class Finding(_Identified):
     reader: str = ""
     created_utc: UtcDateTime = Field(default_factory=utc_now)
     updated_utc: UtcDateTime = Field(default_factory=utc_now)
+    # -- follow-up (issue 18): the lesion over time ----------------------------------------------------------
+    index_timepoint: TimepointInfo = Field(default_factory=TimepointInfo, description=(
+        "The study date (and its name) that the finding's own measurements, levels, Bilsky grade and SINS "
+        "describe: its index timepoint."))
+    recist_target: bool = Field(False, description="Marked by the reader as a RECIST 1.1 target lesion.")
+    resection_date: date | None = Field(None, description=(
+        "For a local recurrence: the date of the resection it recurred after (Park et al.'s growth rate)."))
+    timepoints: list[FindingTimepoint] = Field(default_factory=list, description=(
+        "The same lesion at other study dates, each with its own levels, Bilsky grade and SINS; a measurement "
+        "belongs to the timepoint of its study's date (imaging.followup.timeline)."))
 
     @model_validator(mode="after")
     def _levels(self) -> Finding:
-        a, b = self.level_from, self.level_to
-        if (a is None) != (b is None):
-            if a is None:
-                object.__setattr__(self, "level_from", b)
-            else:
-                object.__setattr__(self, "level_to", a)
-        elif a is not None and b is not None and level_index(b) < level_index(a):
-            object.__setattr__(self, "level_from", b)
-            object.__setattr__(self, "level_to", a)
-        seen = [inv.level for inv in self.involvement]
-        if len(set(seen)) != len(seen):
-            raise ValueError("involvement lists a level more than once")
+        _order_levels(self)
         _check_assessments(self.assessments, "finding", "finding")
+        dates = [t.study_date for t in self.timepoints]
+        if len(set(dates)) != len(dates):
+            raise ValueError("the finding has two timepoints on the same study date")
+        if self.index_timepoint.study_date is not None and self.index_timepoint.study_date in dates:
+            raise ValueError(f"a timepoint repeats the finding's index date {self.index_timepoint.study_date}")
         return self
 
     @property
@@ -548,7 +642,7 @@ class Case(_Model):
     """A case: patient, report data, referenced studies and series, labels, findings, measurements,
     readers and the audit trail. See the module docstring for the rules."""
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     case_id: str = Field(default_factory=new_id, min_length=1)
     created_utc: UtcDateTime = Field(default_factory=utc_now)
     updated_utc: UtcDateTime = Field(default_factory=utc_now)
@@ -583,7 +677,28 @@ class Case(_Model):
         if len(set(names)) != len(names):
             raise ValueError("readers lists a name more than once")
         _check_assessments(self.assessments, "case", "case")
+        self._check_grades_by_date()
         return self
+
+    def _check_grades_by_date(self) -> None:
+        """A Bilsky grade belongs to the timepoint of the date of the image it was read on: a finding's own
+        grade may not be read on a date that is one of its follow-up timepoints, nor a timepoint's on another
+        date (dates known from the case's series and studies; unknown dates are not checked)."""
+        dates = {s.study_instance_uid: s.study_date for s in self.studies}
+        series = {r.series_instance_uid: dates.get(r.study_instance_uid or "") for r in self.series}
+        for f in self.findings:
+            if not f.timepoints:
+                continue
+            follow_up = {t.study_date for t in f.timepoints}
+            day = series.get(f.bilsky.series_instance_uid or "")
+            if day is not None and day in follow_up:
+                raise ValueError(f"{f.label or 'the finding'}: a Bilsky grade read on an image of {day} belongs to "
+                                 f"its timepoint of {day} (Follow-up panel), not to the finding's first reading")
+            for t in f.timepoints:
+                day = series.get(t.bilsky.series_instance_uid or "")
+                if day is not None and day != t.study_date:
+                    raise ValueError(f"{f.label or 'the finding'}: the grade of its timepoint of {t.study_date} was "
+                                     f"read on an image of {day}")
 
     def _all_objects(self) -> Iterator[tuple[str, _Identified]]:
         for attr in ("readers", "studies", "series", "vertebral_labels", "findings", "measurements", "audit"):
@@ -592,6 +707,8 @@ class Case(_Model):
         for f in self.findings:
             for c in f.contours:
                 yield "contours", c
+            for t in f.timepoints:
+                yield "timepoints", t
 
     # -- look-ups ---------------------------------------------------------------------------------------
     def get(self, obj_id: str) -> _Identified:
@@ -623,23 +740,37 @@ class Case(_Model):
                 return f
         raise KeyError(f"no contour with id {contour_id} in case {self.case_id}")
 
+    def timepoint_parent(self, timepoint_id: str) -> Finding:
+        """The finding a :class:`FindingTimepoint` belongs to."""
+        for f in self.findings:
+            if any(t.id == timepoint_id for t in f.timepoints):
+                return f
+        raise KeyError(f"no timepoint with id {timepoint_id} in case {self.case_id}")
+
+    def _child_parent(self, obj: _Identified) -> tuple[Finding, str]:
+        attr = _FINDING_CHILDREN[type(obj)]
+        parent = self.contour_parent(obj.id) if attr == "contours" else self.timepoint_parent(obj.id)
+        return parent, attr
+
     # -- mutation (each validates, bumps updated_utc, appends an audit entry) ---------------------------
     def add(self, obj: _Identified, *, index: int | None = None, parent_id: str | None = None,
             who: str = "") -> None:
         """Insert ``obj`` (at ``index``, default the end) into its list: a :class:`Measurement`,
         :class:`Finding`, :class:`VertebralLabel`, :class:`Study`, :class:`SeriesRef`, :class:`Reader`, or
-        a :class:`Contour` into the finding ``parent_id``. Inverse: ``remove(obj.id)``."""
+        a :class:`Contour` or :class:`FindingTimepoint` into the finding ``parent_id``. Inverse:
+        ``remove(obj.id)``."""
         if obj.id in {o.id for _, o in self._all_objects()}:
             raise ValueError(f"id {obj.id} is already in the case")
         if isinstance(obj, AuditEntry):
             raise TypeError("audit entries are appended by the case itself")
-        if isinstance(obj, Contour):
+        if type(obj) in _FINDING_CHILDREN:
+            attr = _FINDING_CHILDREN[type(obj)]
             if parent_id is None:
-                raise ValueError("a contour needs parent_id: the finding it belongs to")
+                raise ValueError(f"a {_snake(type(obj).__name__)} needs parent_id: the finding it belongs to")
             parent = self.finding(parent_id)
-            contours = list(parent.contours)
-            contours.insert(len(contours) if index is None else index, obj)
-            self._swap_finding(parent, parent.model_copy(update={"contours": contours, "updated_utc": utc_now()}))
+            children = list(getattr(parent, attr))
+            children.insert(len(children) if index is None else index, obj)
+            self._swap_finding(parent, parent.model_copy(update={attr: children, "updated_utc": utc_now()}))
         else:
             attr = _collection_of(obj)
             items = list(getattr(self, attr))
@@ -659,12 +790,12 @@ class Case(_Model):
             raise ValueError(f"finding {obj.label or obj.id} still has {n} measurement(s): detach or remove them "
                              "first")
         parent_id: str | None = None
-        if isinstance(obj, Contour):
-            parent = self.contour_parent(obj_id)
+        if type(obj) in _FINDING_CHILDREN:
+            parent, attr = self._child_parent(obj)
             parent_id = parent.id
-            index = next(i for i, c in enumerate(parent.contours) if c.id == obj_id)
-            contours = [c for c in parent.contours if c.id != obj_id]
-            self._swap_finding(parent, parent.model_copy(update={"contours": contours, "updated_utc": utc_now()}))
+            index = next(i for i, c in enumerate(getattr(parent, attr)) if c.id == obj_id)
+            children = [c for c in getattr(parent, attr) if c.id != obj_id]
+            self._swap_finding(parent, parent.model_copy(update={attr: children, "updated_utc": utc_now()}))
         else:
             attr = _collection_of(obj)
             items = list(getattr(self, attr))
@@ -685,12 +816,12 @@ class Case(_Model):
             raise ValueError("the audit trail is append-only")
         new = type(new).model_validate(new.model_dump())  # re-validate (model_copy does not)
         changed = changed_fields(old, new)
-        if isinstance(new, Finding) and "updated_utc" not in changed:
-            new = new.model_copy(update={"updated_utc": utc_now()})
-        if isinstance(new, Contour):
-            parent = self.contour_parent(new.id)
-            contours = [new if c.id == new.id else c for c in parent.contours]
-            self._swap_finding(parent, parent.model_copy(update={"contours": contours, "updated_utc": utc_now()}))
+        if isinstance(new, Finding | FindingTimepoint) and "updated_utc" not in changed:
+            new = new.model_copy(update={"updated_utc": utc_now()})  # type: ignore[assignment] # same type as new
+        if type(new) in _FINDING_CHILDREN:
+            parent, attr = self._child_parent(new)
+            children = [new if c.id == new.id else c for c in getattr(parent, attr)]
+            self._swap_finding(parent, parent.model_copy(update={attr: children, "updated_utc": utc_now()}))
         elif isinstance(new, Finding):
             self._swap_finding(self.finding(new.id), new)
         else:
@@ -770,6 +901,7 @@ class Case(_Model):
             raise
 
     def _swap_finding(self, old: Finding, new: Finding) -> None:
+        new = Finding.model_validate(new.model_dump())  # model_copy skips the finding's own checks
         self._set_list("findings", [new if f.id == old.id else f for f in self.findings])
 
     def _log(self, who: str, action: str, obj: _Identified | None, summary: str,
@@ -784,6 +916,8 @@ class Case(_Model):
 
 _COLLECTIONS.update({Measurement: "measurements", Finding: "findings", VertebralLabel: "vertebral_labels",
                      Study: "studies", SeriesRef: "series", Reader: "readers"})
+_FINDING_CHILDREN: dict[type, str] = {Contour: "contours", FindingTimepoint: "timepoints"}
+"""Objects kept inside a finding (added, removed and replaced with the finding as their parent)."""
 
 
 def _collection_of(obj: _Identified) -> str:

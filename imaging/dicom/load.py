@@ -70,7 +70,8 @@ def load_series(info: SeriesInfo, progress: ProgressCallback | None = None,
     array = np.empty((n_slots, rows, cols), dtype=out_dtype)
     volume = Volume(array=array, affine=geometry.affine, modality=info.modality,
                     metadata=_metadata(info, geometry, ordered, slot_of, n_slots), warnings=warnings,
-                    pixel_spacing_known=geometry.spacing_known, slice_positions=geometry.slot_positions)
+                    pixel_spacing_known=geometry.spacing_known, orientation_known=geometry.orientation_known,
+                    slice_positions=geometry.slot_positions)
     # Fast path: 16-bit stored values whose rescaled range surely fits int16 are read straight into the
     # output slice and shifted in place (no intermediate copy).
     direct = out_dtype == np.int16 and raw_dtype.itemsize == 2 and _fits_int16(ordered, bits_stored, signed)
@@ -306,6 +307,7 @@ class _Geometry:
         self.affine = np.eye(4)
         self.n_slots = 0
         self.spacing_known = True
+        self.orientation_known = True
         self.slot_positions = np.zeros((0, 3))
         self._normal = np.array([0.0, 0.0, 1.0])
         self._step = np.array([0.0, 0.0, 1.0])
@@ -321,6 +323,7 @@ class _Geometry:
             warnings.append("no ImageOrientationPatient: shown as an axial stack; orientation letters "
                             "and 3D positions are not reliable")
             iop = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+            g.orientation_known = False
         row_dir = np.asarray(iop[:3], dtype=float)
         col_dir = np.asarray(iop[3:6], dtype=float)
         if not (np.isclose(np.linalg.norm(row_dir), 1, atol=1e-2) and np.isclose(np.linalg.norm(col_dir), 1, atol=1e-2)
@@ -520,11 +523,13 @@ def _metadata(info: SeriesInfo, geometry: _Geometry, ordered: list[FrameRef], sl
     h = info.header
     sops = [""] * n_slots
     frame_numbers: list[int | None] = [None] * n_slots
+    instance_numbers: list[int | None] = [None] * n_slots
     files = [""] * n_slots
     for fr in ordered:
         k = slot_of[id(fr)]
         sops[k] = fr.sop_instance_uid
         frame_numbers[k] = None if fr.frame is None else fr.frame + 1
+        instance_numbers[k] = fr.instance_number
         files[k] = str(fr.path)
     return VolumeMetadata(
         patient_id=str(h.get("PatientID", "")),
@@ -549,6 +554,7 @@ def _metadata(info: SeriesInfo, geometry: _Geometry, ordered: list[FrameRef], sl
         slice_thickness=_float_or_none(h.get("SliceThickness")),
         sop_instance_uids=sops,
         frame_numbers=frame_numbers,
+        instance_numbers=instance_numbers,
         files=files,
         window_presets=_file_windows(h),
         photometric_interpretation=str(h.get("PhotometricInterpretation", "MONOCHROME2")),

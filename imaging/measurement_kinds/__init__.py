@@ -231,6 +231,9 @@ class MeasurementKind:
     region_shape: ClassVar[Literal["ellipse", "polygon"]] = "polygon"
     handle_display: ClassVar[Literal["always", "on_focus", "never"]] = "always"
     label_anchor: ClassVar[Literal["handles", "outline", "marker"]] = "handles"
+    #: which of a finding's dimensions a measurement of this kind gives when the reader marks it so
+    #: (``Measurement.finding_dimension``): "ap_lr" (a bidirectional), "cc" (a CC extent), None (cannot)
+    finding_dimension: ClassVar[Literal["ap_lr", "cc"] | None] = None
 
     # -- identity ------------------------------------------------------------------------------------------
     @property
@@ -258,6 +261,11 @@ class MeasurementKind:
 
     def check_shape(self, points: Points) -> None:
         """Raise ValueError for points the kind's values cannot be computed from (default: none)."""
+
+    def canonical_points(self, points: Points) -> list[Point] | None:
+        """The points in the order the kind stores them, or None when they already are (default). A
+        bidirectional stores its long axis first whatever the reader dragged."""
+        return None
 
     # -- values --------------------------------------------------------------------------------------------
     def values(self, m: Measurement) -> list[measure.MeasuredValue]:

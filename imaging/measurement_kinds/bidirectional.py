@@ -41,6 +41,15 @@ class BidirectionalKind(MeasurementKind):
     value_specs = (ValueSpec("long_axis", "length", "Long axis", sr_concept=codes.SCT.LongAxis),
                    ValueSpec("short_axis", "length", "Short axis", sr_concept=codes.SCT.ShortAxis))
     icon = (IconPolyline(((3, 15), (17, 5))), IconPolyline(((7.4, 6.4), (12.6, 13.6))))
+    finding_dimension = "ap_lr"
+
+    def canonical_points(self, points: Points) -> list[np.ndarray] | None:
+        """Long axis first: when an edit makes the second pair the longer, the pairs swap (so the stored
+        points, the CSV and the SR always list the long axis as the long axis)."""
+        p = [np.asarray(q, dtype=np.float64) for q in points]
+        if len(p) == 4 and np.linalg.norm(p[3] - p[2]) > np.linalg.norm(p[1] - p[0]):
+            return [p[2], p[3], p[0], p[1]]
+        return None
 
     def values(self, m: Measurement) -> list[measure.MeasuredValue]:
         p = points_of(m)

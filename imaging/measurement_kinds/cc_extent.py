@@ -35,6 +35,7 @@ class CcExtentKind(MeasurementKind):
     value_specs = (ValueSpec("cc_extent", "length", "CC", sr_concept=CC_EXTENT_CONCEPT),
                    ValueSpec("length", "length", "Length", in_sr=False))
     orientations = ("sagittal", "coronal")
+    finding_dimension = "cc"
     icon = (IconPolyline(((10, 3), (10, 17))), IconPolyline(((6, 3), (14, 3))), IconPolyline(((6, 17), (14, 17))))
 
     def values(self, m: Measurement) -> list[measure.MeasuredValue]:

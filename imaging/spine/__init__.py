@@ -21,6 +21,8 @@ from imaging.spine.bilsky import (
 from imaging.spine.detect import VertebraCandidate, detect_vertebrae, label_vertebrae
 from imaging.spine.levels import (
     ALL_LEVELS,
+    OCCIPUT,
+    OCCIPUT_NAME,
     STANDARD_LEVELS,
     VARIANT_LEVELS,
     LevelRange,
@@ -29,6 +31,7 @@ from imaging.spine.levels import (
     is_variant_level,
     level_above,
     level_below,
+    level_display_name,
     level_index,
     level_region,
     levels_between,
@@ -52,6 +55,8 @@ from imaging.spine.sins import (
 
 __all__ = [
     "ALL_LEVELS",
+    "OCCIPUT",
+    "OCCIPUT_NAME",
     "BILSKY_GRADES",
     "BILSKY_GRADE_INFO",
     "STANDARD_LEVELS",
@@ -88,6 +93,7 @@ __all__ = [
     "level_above",
     "level_below",
     "level_index",
+    "level_display_name",
     "level_region",
     "levels_between",
     "normalize_bilsky_grade",

@@ -2,7 +2,10 @@
 
 Labels are ``C1``..``C7``, ``T1``..``T12``, ``L1``..``L5``, ``S1``..``S5`` and ``Co`` (the coccyx, one
 label for the whole coccyx), plus the two numerical variants ``T13`` (a 13th rib-bearing vertebra) and
-``L6`` (a 6th lumbar vertebra).
+``L6`` (a 6th lumbar vertebra). Above C1, ``C0`` names the occiput and clivus (shown "Occiput (C0)"): not a
+vertebra, but a site a lesion can involve -- SINS's junctional region "occiput-C2" starts there. It takes
+part in order, ranges ("C0-C2") and parsing ("occiput", "clivus" and "Occiput (C0)" read as C0), never in
+a walk from one vertebra to the next (``level_above("C1")`` is None).
 
 Ordering and variants
 ---------------------
@@ -26,6 +29,8 @@ from enum import Enum
 
 __all__ = [
     "ALL_LEVELS",
+    "OCCIPUT",
+    "OCCIPUT_NAME",
     "STANDARD_LEVELS",
     "VARIANT_LEVELS",
     "LevelRange",
@@ -34,6 +39,7 @@ __all__ = [
     "is_variant_level",
     "level_above",
     "level_below",
+    "level_display_name",
     "level_index",
     "level_region",
     "levels_between",
@@ -45,7 +51,13 @@ __all__ = [
 VARIANT_LEVELS: tuple[str, ...] = ("T13", "L6")
 """Numerical variants: present only in some patients."""
 
+OCCIPUT = "C0"
+"""The occiput and clivus, above C1: a site a lesion can involve, not a vertebra (see the module docstring)."""
+OCCIPUT_NAME = "Occiput (C0)"
+_OCCIPUT_WORDS = ("OCCIPUT", "CLIVUS", "OCCIPUT (C0)", "OCCIPUT/CLIVUS", "C0")
+
 ALL_LEVELS: tuple[str, ...] = (
+    OCCIPUT,
     *(f"C{i}" for i in range(1, 8)),
     *(f"T{i}" for i in range(1, 14)),
     *(f"L{i}" for i in range(1, 7)),
@@ -54,16 +66,17 @@ ALL_LEVELS: tuple[str, ...] = (
 )
 """Every label, cranial to caudal, variants included at their anatomical place."""
 
-STANDARD_LEVELS: tuple[str, ...] = tuple(lv for lv in ALL_LEVELS if lv not in VARIANT_LEVELS)
+STANDARD_LEVELS: tuple[str, ...] = tuple(lv for lv in ALL_LEVELS if lv not in VARIANT_LEVELS and lv != OCCIPUT)
 """The usual 7 cervical, 12 thoracic, 5 lumbar, 5 sacral levels and the coccyx, cranial to caudal."""
 
 _INDEX = {label: i for i, label in enumerate(ALL_LEVELS)}
-_UPPER_TO_LABEL = {label.upper(): label for label in ALL_LEVELS}
+_UPPER_TO_LABEL = {label.upper(): label for label in ALL_LEVELS} | {w: OCCIPUT for w in _OCCIPUT_WORDS}
 
 
 class SpineRegion(Enum):
     """Anatomical region of the spinal column."""
 
+    OCCIPUT = "occiput"
     CERVICAL = "cervical"
     THORACIC = "thoracic"
     LUMBAR = "lumbar"
@@ -82,16 +95,22 @@ def normalize_level(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"a vertebral level label must be a string, got {type(text).__name__} {text!r}")
-    label = _UPPER_TO_LABEL.get(text.strip().upper())
+    label = _UPPER_TO_LABEL.get(" ".join(text.strip().upper().split()))
     if label is None:
         raise ValueError(f"unknown vertebral level {text!r}: expected one of C1-C7, T1-T12, L1-L5, S1-S5, Co, "
-                         "or the variants T13 and L6")
+                         "the variants T13 and L6, or C0 for the occiput/clivus")
     return label
+
+
+def level_display_name(label: str) -> str:
+    """How a level is shown: ``"Occiput (C0)"`` for C0, the label itself otherwise."""
+    lv = normalize_level(label)
+    return OCCIPUT_NAME if lv == OCCIPUT else lv
 
 
 def is_level(text: str) -> bool:
     """Whether ``text`` names a vertebral level (case-insensitive)."""
-    return isinstance(text, str) and text.strip().upper() in _UPPER_TO_LABEL
+    return isinstance(text, str) and " ".join(text.strip().upper().split()) in _UPPER_TO_LABEL
 
 
 def is_variant_level(label: str) -> bool:
@@ -100,7 +119,7 @@ def is_variant_level(label: str) -> bool:
 
 
 def level_index(label: str) -> int:
-    """Position of ``label`` in the full cranio-caudal order :data:`ALL_LEVELS` (C1 is 0).
+    """Position of ``label`` in the full cranio-caudal order :data:`ALL_LEVELS` (C0, the occiput, is 0).
 
     Use it as a sort key: ``sorted(labels, key=level_index)``.
     """
@@ -108,10 +127,12 @@ def level_index(label: str) -> int:
 
 
 def level_region(label: str) -> SpineRegion:
-    """The region of a level; ``T13`` is thoracic, ``L6`` lumbar, ``Co`` coccygeal."""
+    """The region of a level; ``T13`` is thoracic, ``L6`` lumbar, ``Co`` coccygeal, ``C0`` the occiput."""
     lv = normalize_level(label)
     if lv == "Co":
         return SpineRegion.COCCYGEAL
+    if lv == OCCIPUT:
+        return SpineRegion.OCCIPUT
     return _REGION_BY_LETTER[lv[0]]
 
 
@@ -130,6 +151,8 @@ def _walk(label: str, step: int, variants: Collection[str]) -> str | None:
     i = _INDEX[normalize_level(label)] + step
     while 0 <= i < len(ALL_LEVELS):
         candidate = ALL_LEVELS[i]
+        if candidate == OCCIPUT:
+            return None  # the occiput is not a vertebra: no walk reaches it
         if candidate not in VARIANT_LEVELS or candidate in present:
             return candidate
         i += step
@@ -159,7 +182,8 @@ def levels_between(start: str, end: str, variants: Collection[str] = ()) -> list
     """
     a, b = sorted((normalize_level(start), normalize_level(end)), key=level_index)
     present = _normalized_variants(variants) | {a, b}
-    return [lv for lv in ALL_LEVELS[_INDEX[a]:_INDEX[b] + 1] if lv not in VARIANT_LEVELS or lv in present]
+    return [lv for lv in ALL_LEVELS[_INDEX[a]:_INDEX[b] + 1]
+            if (lv not in VARIANT_LEVELS and lv != OCCIPUT) or lv in present]
 
 
 @dataclass(frozen=True)
@@ -215,6 +239,7 @@ class LevelRange:
 
 
 _LEVEL_TOKEN = r"(?:co|[ctls]\d{1,2})"
+_OCCIPUT_TEXT = re.compile(r"^\s*(occiput|clivus)\s*(\(\s*c0\s*\))?", re.IGNORECASE)
 _RANGE_RE = re.compile(
     rf"^\s*(?P<start>{_LEVEL_TOKEN})\s*(?:[-\u2010\u2011\u2012\u2013\u2014\u2212/]\s*"
     rf"(?P<end>{_LEVEL_TOKEN}|\d{{1,2}}))?\s*$",
@@ -235,6 +260,7 @@ def parse_level_range(text: str, variants: Collection[str] = ()) -> LevelRange:
     """
     if not isinstance(text, str):
         raise TypeError(f"a vertebral level range must be a string, got {type(text).__name__} {text!r}")
+    text = _OCCIPUT_TEXT.sub("C0", text, count=1)  # "Occiput (C0)-C2", "clivus" -> "C0-C2", "C0"
     m = _RANGE_RE.match(text)
     if m is None:
         raise ValueError(f"cannot read vertebral level range {text!r}: write it like 'T5-T6', 'T5-6' or 'L4'")
@@ -255,7 +281,8 @@ def parse_level_range(text: str, variants: Collection[str] = ()) -> LevelRange:
 # SINS location (Fisher CG et al. A novel classification system for spinal instability in neoplastic
 # disease: an evidence-based approach and expert consensus from the Spine Oncology Study Group.
 # Spine 2010;35(22):E1221-E1229): junctional (occiput-C2, C7-T2, T11-L1, L5-S1) 3, mobile spine
-# (C3-C6, L2-L4) 2, semirigid (T3-T10) 1, rigid (S2-S5) 0.
+# (C3-C6, L2-L4) 2, semirigid (T3-T10) 1, rigid (S2-S5) 0. The occiput (C0) is the cranial end of the
+# junctional occiput-C2 region: 3.
 #
 # Levels the table does not name, decided as a spine surgeon would:
 # * T13: with 13 rib-bearing vertebrae the thoracolumbar junction lies at T12-T13-L1, so T13 is junctional (3).
@@ -263,7 +290,7 @@ def parse_level_range(text: str, variants: Collection[str] = ()) -> LevelRange:
 # * Co: the coccyx lies below the rigid sacrum and carries no load of the spinal column: rigid (0).
 _SINS_LOCATION_POINTS: dict[str, int] = {}
 for _lv in ALL_LEVELS:
-    if _lv in {"C1", "C2", "C7", "T1", "T2", "T11", "T12", "T13", "L1", "L5", "L6", "S1"}:
+    if _lv in {"C0", "C1", "C2", "C7", "T1", "T2", "T11", "T12", "T13", "L1", "L5", "L6", "S1"}:
         _SINS_LOCATION_POINTS[_lv] = 3
     elif _lv in {"C3", "C4", "C5", "C6", "L2", "L3", "L4"}:
         _SINS_LOCATION_POINTS[_lv] = 2

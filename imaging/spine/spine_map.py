@@ -3,8 +3,8 @@
 :func:`build_spine_map` reads a case and says what the map shows -- the widget
 (``widgets/spine_map.py``) only paints it:
 
-* the levels to draw, cranial to caudal: C1-C7, T1-T12, L1-L5, S1-S5, Co, plus T13 / L6 when the case
-  names them (a label or a finding);
+* the levels to draw, cranial to caudal: C1-C7, T1-T12, L1-L5, S1-S5, Co, plus T13 / L6 and the occiput
+  ("Occiput (C0)", above C1) when the case names them (a label or a finding);
 * which levels are labelled on the series shown (with their LPS centre, to bring the views there) and the
   labelled field: from the most cranial to the most caudal labelled level;
 * each finding: its levels (its level range plus any level of its involvement), the sectors it involves at
@@ -28,8 +28,11 @@ import numpy as np
 from imaging.spine.bilsky import BILSKY_GRADE_INFO
 from imaging.spine.labelling import label_centres
 from imaging.spine.levels import (
+    OCCIPUT,
+    OCCIPUT_NAME,
     STANDARD_LEVELS,
     VARIANT_LEVELS,
+    level_display_name,
     level_index,
     level_region,
     levels_between,
@@ -46,6 +49,7 @@ __all__ = [
     "MapLevel",
     "SpineMapModel",
     "assign_lanes",
+    "stack_labels",
     "build_spine_map",
     "level_centre",
     "map_sector",
@@ -164,7 +168,8 @@ class SpineMapModel:
         lv = self.level(label)
         if lv is None:
             return ""
-        lines = [f"{lv.label} ({lv.region}{', variant' if lv.variant else ''})"]
+        name = level_display_name(lv.label)
+        lines = [f"{name} ({lv.region}{', variant' if lv.variant else ''})" if name == lv.label else name]
         if lv.centre is not None:
             how = " and ".join(dict.fromkeys(lv.sources))
             lines.append(f"Labelled ({how}) at LPS ({lv.centre[0]:.1f}, {lv.centre[1]:.1f}, {lv.centre[2]:.1f}) mm"
@@ -181,6 +186,25 @@ class SpineMapModel:
             if extra:
                 lines.append("    " + "; ".join(extra))
         return "\n".join(lines)
+
+
+def stack_labels(wanted: Sequence[float], heights: Sequence[float], top: float, bottom: float, gap: float = 3.0
+                 ) -> list[float] | None:
+    """Tops for labels that want to be centred at ``wanted`` (in order, top to bottom), with ``heights``, so
+    that none overlaps another and all lie within ``[top, bottom]``: each stays as near its wish as the
+    others allow. None when they cannot all fit."""
+    if sum(heights) + gap * max(len(heights) - 1, 0) > bottom - top + 1e-9:
+        return None
+    tops: list[float] = []
+    for w, h in zip(wanted, heights, strict=True):  # downwards: never above the previous one's bottom
+        t = max(w - h / 2, top)
+        if tops:
+            t = max(t, tops[-1] + heights[len(tops) - 1] + gap)
+        tops.append(t)
+    for i in range(len(tops) - 1, -1, -1):  # upwards: never below the bottom or the next one's top
+        limit = bottom - heights[i] if i == len(tops) - 1 else tops[i + 1] - gap - heights[i]
+        tops[i] = min(tops[i], limit)
+    return tops
 
 
 def assign_lanes(spans: Sequence[tuple[int, int]]) -> list[int]:
@@ -213,7 +237,8 @@ def build_spine_map(case: Case, labels: Iterable[VertebralLabel] | None = None) 
     for f in case.findings:
         named.update(lv for lv in (f.level_from, f.level_to) if lv)
         named.update(inv.level for inv in f.involvement)
-    drawn = sorted(set(STANDARD_LEVELS) | (named & set(VARIANT_LEVELS)), key=level_index)
+    # variants (T13, L6) and the occiput (C0) get a row only when the case names them
+    drawn = sorted(set(STANDARD_LEVELS) | (named & {*VARIANT_LEVELS, OCCIPUT}), key=level_index)
     names, centres = label_centres(labels)
     centre_of = {n: (float(c[0]), float(c[1]), float(c[2])) for n, c in zip(names, centres, strict=True)}
     sources: dict[str, list[str]] = {}
@@ -240,6 +265,8 @@ def build_spine_map(case: Case, labels: Iterable[VertebralLabel] | None = None) 
         score = f.sins_score()
         answers = (f.sins.pain, f.sins.bone_lesion, f.sins.alignment, f.sins.collapse, f.sins.posterolateral)
         levels_text = f.levels_text or (f_levels[0] if len(f_levels) == 1 else f"{f_levels[0]}-{f_levels[-1]}")
+        if levels_text.startswith(OCCIPUT):
+            levels_text = levels_text.replace(OCCIPUT, OCCIPUT_NAME, 1)
         placed.append(MapFinding(
             finding_id=f.id, number=number, name=name, levels=f_levels, sectors=sectors,
             levels_text=levels_text.replace("-", "\u2013"), bilsky_grade=f.bilsky.grade,

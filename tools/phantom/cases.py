@@ -1,4 +1,4 @@
-"""The five sample cases, each modelled on one published case report (see ``shared/seeds``).
+"""The five sample cases, each modelled on one published case report (cited in each case's ``citation``).
 
 `build_case` makes the volumes and truth in memory; `write_case` writes DICOM, ``report.json`` (the
 report's data, quoted as the article states it) and ``truth.json`` (what the generator built).
@@ -57,6 +57,12 @@ class CaseDef:
     bilsky_scene: str
     report: dict[str, object]
     notes: tuple[str, ...] = ()
+    follow_up: dict[str, object] = field(default_factory=dict)
+    """The case's timepoints for ``truth.json``'s "follow_up" (empty: none): ``timepoints`` (study date
+    ``YYYYMMDD``, the article's name for it, its CID 6146 kind), ``same_lesion`` (a lesion id -> the id of the
+    lesion it continues in another scene, e.g. a residual after surgery), ``resection_date`` (``YYYYMMDD``,
+    the resection local recurrences recurred after), ``recist_targets`` (lesion ids) and ``unchanged`` (what
+    the article says did not change)."""
 
 
 @dataclass
@@ -169,6 +175,8 @@ def _thoracic() -> CaseDef:
         StudyDef("ct", "CT THORACIC SPINE", "20240108", "091500", "CT"),
         StudyDef("mr", "MR THORACIC SPINE", "20240108", "143000", "MR"),
         StudyDef("postop_mr", "MR THORACIC SPINE POSTOP", "20240212", "101500", "MR"),
+        StudyDef("restaging_ct", "CT THORAX RESTAGING", "20240513", "083000", "CT"),
+        StudyDef("restaging_mr", "MR THORACIC SPINE RESTAGING", "20240513", "111500", "MR"),
     )
     series = (
         _ct("ct_axial", "ct", "Ax 1.25mm Spine", "T3", "T9", 220.0, 1.25, 2, "TSPINE"),
@@ -178,10 +186,13 @@ def _thoracic() -> CaseDef:
         _mr_sag("postop_mr_sag_t2", "postop_mr", "T2", "T6", 240.0, 240.0, 256, 256, 13, 2, "TSPINE",
                 scene="postop"),
         _mr_ax("postop_mr_ax_t2", "postop_mr", "T6", 8, 3, "TSPINE", scene="postop"),
+        _ct("restaging_ct_axial", "restaging_ct", "Ax 2.5mm Spine", "T5", "T7", 220.0, 2.5, 2, "TSPINE",
+            scene="postop"),
+        _mr_ax("restaging_mr_ax_t2", "restaging_mr", "T6", 8, 3, "TSPINE", scene="postop"),
     )
     report = {
         "citation": "Kögler C, Ullrich BW, Schaser KD, Disch AC, et al. Primary dedifferentiated liposarcoma of "
-                    "the thoracic spine: case report (source: shared/seeds/000_d5c044239dff836f.txt)",
+                    "the thoracic spine: case report.",
         "age": "36-year-old",
         "sex": "woman",
         "histology": "primary grade 2 dedifferentiated liposarcoma (DDLPS) of the spine",
@@ -214,7 +225,19 @@ def _thoracic() -> CaseDef:
                    "T6", "default", report,
                    notes=("Post-operative study: laminectomy of T6 with pedicle screws and rods T5 to T7 "
                           "(signal voids); residual tumour 17 x 9 mm in the right dorsal T6 body and pedicle, no "
-                          "epidural tumour (Bilsky 0).",))
+                          "epidural tumour (Bilsky 0).",
+                          "Restaging after three courses of chemotherapy (CT and MR of one date): the same "
+                          "residual, 17 x 9 mm, 'constant in size compared to previous scans'; no canal "
+                          "compression (Bilsky 0)."),
+                   follow_up={
+                       "timepoints": [
+                           {"date": "20240108", "label": "pre-operative", "type": "preoperative"},
+                           {"date": "20240212", "label": "after emergency decompression", "type": "postoperative"},
+                           {"date": "20240513", "label": "restaging after chemotherapy", "type": "post_chemotherapy"},
+                       ],
+                       "same_lesion": {"T6 residual DDLPS": "T5-T6 primary DDLPS"},
+                       "unchanged": "the residual tumour, 17 x 9 mm, from after decompression to restaging",
+                   })
 
 
 def _l1() -> CaseDef:
@@ -280,8 +303,8 @@ def _retroperitoneal() -> CaseDef:
         description="Recurrent DDLPS nodule beside the left psoas muscle", ct_hu=38.0)
     report = {
         "citation": "Liao T, Du W, Li X, He S, Guan G, Zhu H, Wu J. Recurrent metastatic retroperitoneal "
-                    "dedifferentiated liposarcoma: a case report and literature review. 2023 (BMC; published "
-                    "online 24 April 2023)",
+                    "dedifferentiated liposarcoma: a case report and literature review. BMC Urol. 2023. "
+                    "doi: 10.1186/s12894-023-01252-3",
         "age": "56-year-old",
         "sex": "man",
         "histology": "dedifferentiated LPSs; MDM2-positive",
@@ -300,13 +323,27 @@ def _retroperitoneal() -> CaseDef:
         "follow_up": "no substantial evidence of tumor progression, with the patient's condition under control",
     }
     return CaseDef("retroperitoneal_ddlps", 2, PatientInfo("PHANTOM^RETROPERITONEUM L1", "SPC-PH-002", "M", "056Y"),
-                   (StudyDef("ct", "CT ABDOMEN", "20240205", "081500", "CT"),),
+                   (StudyDef("ct", "CT ABDOMEN", "20240205", "081500", "CT"),
+                    StudyDef("ct_followup", "CT ABDOMEN", "20240513", "090000", "CT")),
                    (_ct("ct_axial", "ct", "Ax 1.5mm Abdomen", "T12", "L3", 320.0, 1.5, 2, "ABDOMEN",
-                        offset=(20.0, -40.0)),),
+                        offset=(20.0, -40.0)),
+                    _ct("followup_ct_axial", "ct_followup", "Ax 5mm Abdomen", "T12", "L3", 320.0, 5.0, 2, "ABDOMEN",
+                        offset=(20.0, -40.0))),
                    {"default": Scene(lesions=(adrenal, psoas), left_kidney=False, seed=2)}, "L1", "default", report,
                    notes=("The article found the recurrences on abdominal MRI; the sample case holds a CT, as "
                           "issue 3 asks. The left kidney is absent (nephrectomy). The spine is uninvolved "
-                          "(Bilsky 0); the reference slice is the L1 body centre.",))
+                          "(Bilsky 0); the reference slice is the L1 body centre.",
+                          "Follow-up CT after three months of anlotinib: both recurrences the same size ('no "
+                          "significant change in the size of retroperitoneal tumors'); the lungs are not built."),
+                   follow_up={
+                       "timepoints": [
+                           {"date": "20240205", "label": "recurrence at the 6-month follow-up", "type": "recurrence"},
+                           {"date": "20240513", "label": "after 3 months of anlotinib", "type": "posttreatment"},
+                       ],
+                       "resection_date": "20230805",
+                       "recist_targets": ["left adrenal region recurrence", "left psoas recurrence"],
+                       "unchanged": "both recurrences, after three months of anlotinib",
+                   })
 
 
 def _myxoid() -> CaseDef:
@@ -331,9 +368,9 @@ def _myxoid() -> CaseDef:
         description="Bone cement after radiofrequency ablation and vertebral augmentation of L2-L4, with small "
                     "perivertebral soft-tissue and venous leaks")
     report = {
-        "citation": "Case report of a myxoid/round cell liposarcoma spinal metastasis treated with radiofrequency "
-                    "tumor ablation and percutaneous vertebral augmentation (source: "
-                    "shared/seeds/003_e25f698e0318dd42.txt; authors and journal not in the seed text)",
+        "citation": "Akpinar A, Ucler N, Yucetas CS, Erdogan U, Ucar MD. Cement leakage and complication of "
+                    "liposarcoma spinal metastasis during vertebral augmentation procedure: a case report. "
+                    "J Med Case Rep. 2016. doi: 10.1186/s13256-016-0828-4",
         "age": "41-year-old",
         "sex": "man",
         "histology": "myxoid/round cell liposarcoma (MRCL); subcutaneous tissue mass ... from his right thigh; it "
@@ -381,14 +418,13 @@ def _cervical() -> CaseDef:
         Lesion(id="C4 osteolytic metastasis", levels=("C4",), site="vertebral_body", kind="lytic_soft_tissue",
                parts=(LesionPart("C4", "vertebral_body", (10.0, 9.0, 8.0), (-2.0, 1.0, 0.0)),),
                description="Osteolytic metastasis of the C4 body", ct_hu=40.0),
-        Lesion(id="clivus osteolytic metastasis", levels=(), site="clivus", kind="lytic_soft_tissue",
+        Lesion(id="clivus osteolytic metastasis", levels=("C0",), site="clivus", kind="lytic_soft_tissue",
                parts=(LesionPart("C1", "clivus", (12.0, 8.0, 12.0), (2.0, 0.0, 0.0)),),
                description="Osteolytic metastasis of the clivus", ct_hu=40.0),
     )
     report = {
-        "citation": "Dedifferentiation of an atypical lipomatous tumor of the thigh - a 6 year follow-up study "
-                    "(Clinical Quiz; source: shared/seeds/004_560293bd2f877d1c.txt; authors and journal not in "
-                    "the seed text)",
+        "citation": "Dedifferentiation of an atypical lipomatous tumor of the thigh - a 6 year follow-up study. "
+                    "Clinical Quiz.",
         "age": "69 year old",
         "sex": "male",
         "histology": "high grade (III) spindle cell sarcoma with focal nuclear atypia, high mitotic activity and "
@@ -514,7 +550,7 @@ def build_truth(defn: CaseDef, series: dict[str, PhantomSeries], spine: SpineMod
         c = spine.body_centroid_lps(lab)
         inside = [k for k, ps in series.items() if _series_contains(ps, c)]
         if inside:
-            verts.append({"label": lab, "centroid_lps": [round(float(v), 2) for v in c], "series": inside,
+            verts.append({"label": lab, "centroid_lps": [float(v) for v in c], "series": inside,
                           **({"note": "C1 has no body: centre of the anterior arch"} if lab == "C1" else {})})
     truth["vertebrae"] = verts
     # Lesions, per scene
@@ -530,8 +566,8 @@ def build_truth(defn: CaseDef, series: dict[str, PhantomSeries], spine: SpineMod
                 phu, pt1, pt2 = lesion_values(lesion, p.kind)
                 parts.append({"level": p.level, "site": p.site, "kind": p.kind or lesion.kind,
                               "size_mm": {"lr": p.size[0], "ap": p.size[1], "cc": p.size[2]},
-                              "centre_lps": [round(float(v), 2) for v in cc],
-                              "axes_lps": [[round(float(v), 4) for v in a] for a in axes],
+                              "centre_lps": [float(v) for v in cc],
+                              "axes_lps": [[float(v) for v in a] for a in axes],
                               "clip_to_body": p.clip_to_body, "ct_hu": phu, "mr_t1": pt1, "mr_t2": pt2})
             entry: dict[str, object] = {
                 "id": lesion.id, "label_value": i + 1, "scene": scene_key, "series": in_series,
@@ -544,7 +580,7 @@ def build_truth(defn: CaseDef, series: dict[str, PhantomSeries], spine: SpineMod
                 e = lesion.epidural
                 m = CanalModel(spine, e)
                 entry["epidural"] = {"grade": e.grade, "level": e.level, "direction_deg": e.direction_deg,
-                                     "cc_length_mm": e.cc_length, "max_depth_mm": round(m.t_max, 2)}
+                                     "cc_length_mm": e.cc_length, "max_depth_mm": float(m.t_max)}
             les_out.append(entry)
     truth["lesions"] = les_out
     # Bilsky: the scene's epidural lesion, worst axial slice per axial series of that scene
@@ -569,12 +605,12 @@ def build_truth(defn: CaseDef, series: dict[str, PhantomSeries], spine: SpineMod
         z = float(ps.volume.index_to_lps((0.0, 0.0, float(k)))[2])
         entry = {"series_uid": ps.volume.metadata.series_instance_uid, "series_key": ps.spec.key,
                  "modality": ps.spec.modality, "slice_index": _loaded_slice_index(ps.volume, k),
-                 "sop_instance_uid": ps.volume.metadata.sop_instance_uids[k], "slice_z_mm": round(z, 3)}
+                 "sop_instance_uid": ps.volume.metadata.sop_instance_uids[k], "slice_z_mm": z}
         if contours:
             entry["compression_contours_lps"] = compression_contours(spine, scene, z, level)
         per_series.append(entry)
     bil: dict[str, object] = {"grade": grade, "level": level, "scene": defn.bilsky_scene,
-                              "worst_point_lps": [round(float(v), 2) for v in p_w]}
+                              "worst_point_lps": [float(v) for v in p_w]}
     if per_series:
         first = per_series[0]
         bil.update({k: first[k] for k in ("series_uid", "sop_instance_uid", "slice_index", "series_key")})
@@ -582,6 +618,8 @@ def build_truth(defn: CaseDef, series: dict[str, PhantomSeries], spine: SpineMod
             bil["compression_contours_lps"] = first["compression_contours_lps"]
     bil["per_series"] = per_series
     truth["bilsky"] = bil
+    if defn.follow_up:
+        truth["follow_up"] = defn.follow_up
     # Post-operative scene grade (thoracic case)
     if defn.bilsky_scene != "postop" and "postop" in defn.scenes:
         post = defn.scenes["postop"]

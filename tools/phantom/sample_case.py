@@ -50,6 +50,7 @@ from imaging.case.model import (
     Case,
     Contour,
     Finding,
+    FindingTimepoint,
     LevelInvolvement,
     Measurement,
     Patient,
@@ -59,11 +60,13 @@ from imaging.case.model import (
     SeriesRef,
     SinsAssessment,
     Study,
+    TimepointInfo,
     Treatment,
     VertebralLabel,
 )
 from imaging.case.store import save_case
 from imaging.errors import LoadError
+from imaging.followup.timeline import timepoint_levels
 from imaging.spine.levels import level_index
 from imaging.volume import Volume
 
@@ -337,7 +340,9 @@ def _pick(series: Sequence[_Series], orientation: str, centre: np.ndarray) -> tu
 
 
 def _lesion_measurements(lesion: Mapping[str, Any], series: Sequence[_Series], finding_id: str, ids: _Ids,
-                         when: datetime) -> list[Measurement]:
+                         when: datetime, tag: str = "") -> list[Measurement]:
+    """A bidirectional (axial) and a CC extent (sagittal) of ``lesion`` on ``series`` (one study date's);
+    ``tag`` (the date) tells a follow-up timepoint's measurement ids from the index timepoint's."""
     centre = np.asarray(lesion["centre_lps"], dtype=np.float64)
     dims = lesion["dimensions_mm"]
     lr, ap, cc = float(dims["lr"]), float(dims["ap"]), float(dims["cc"])
@@ -353,7 +358,8 @@ def _lesion_measurements(lesion: Mapping[str, Any], series: Sequence[_Series], f
         m = measurement_from_drawing("bidirectional", pts, s.volume, g, orientation="axial", slice_index=k,
                                      acquired=acquired, reader=REFERENCE_READER, label=label, finding_id=finding_id,
                                      with_stats=False)
-        out.append(m.model_copy(update={"id": ids("measurement", label, "bidirectional"), "created_utc": when}))
+        out.append(m.model_copy(update={"id": ids("measurement", label, "bidirectional", *([tag] if tag else [])),
+                                        "created_utc": when, "finding_dimension": True}))
     sagittal = _pick(series, "sagittal", centre)
     if sagittal is not None:
         s, _ = sagittal
@@ -362,7 +368,8 @@ def _lesion_measurements(lesion: Mapping[str, Any], series: Sequence[_Series], f
         m = measurement_from_drawing("cc_extent", pts, s.volume, g, orientation="sagittal", slice_index=k,
                                      acquired=acquired, reader=REFERENCE_READER, label=label, finding_id=finding_id,
                                      with_stats=False)
-        out.append(m.model_copy(update={"id": ids("measurement", label, "cc_extent"), "created_utc": when}))
+        out.append(m.model_copy(update={"id": ids("measurement", label, "cc_extent", *([tag] if tag else [])),
+                                        "created_utc": when, "finding_dimension": True}))
     return out
 
 
@@ -390,6 +397,26 @@ def _sins(lesion: Mapping[str, Any], lesion_type: str | None, report: Mapping[st
         lesion_type == "lipomatous" and "destroy" in words) else None
     posterolateral = "NONE" if sites == {"vertebral_body"} else None
     return SinsAssessment(bone_lesion=bone, posterolateral=posterolateral)
+
+
+def _lesion_state(lesion: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str, Any]:
+    """A lesion's levels, involvement, SINS and description, as a finding or a timepoint holds them."""
+    levels = sorted((str(lv) for lv in lesion.get("levels") or []), key=level_index)
+    lesion_type = _LESION_TYPES.get(str(lesion.get("kind")))
+    return {"level_from": levels[0] if levels else None, "level_to": levels[-1] if levels else None,
+            "levels_auto": False, "involvement": _involvement(lesion), "sins": _sins(lesion, lesion_type, report),
+            "notes": str(lesion.get("description") or "")}
+
+
+def _day(text: Any) -> date | None:
+    """A DICOM date ``YYYYMMDD`` (or ISO) as a date; None when empty or not a date."""
+    value = str(text or "")
+    for fmt in ("%Y%m%d", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def _bilsky_slice(series: _Series, point: Sequence[float]) -> tuple[int, str | None]:
@@ -446,7 +473,9 @@ def build_sample_case(folder: str | Path) -> Case:
     refs = [SeriesRef(id=ids("series", s.uid), series_instance_uid=s.uid, study_instance_uid=s.info.study_uid or None,
                       modality=s.info.modality, description=s.info.description or "",
                       series_number=s.info.series_number, frame_of_reference_uid=s.info.frame_of_reference_uid or None,
-                      path_hint=s.folder.relative_to(folder).as_posix()) for s in series]
+                      path_hint=s.folder.relative_to(folder).as_posix(),
+                      slice_thickness_mm=float(s.entry["slice_thickness"]) if s.entry.get("slice_thickness") else None)
+            for s in series]
 
     # The vertebrae are labelled in every study (each has its own frame of reference), on the study's series
     # that shows them best: sagittal before axial, T2 before other weightings.
@@ -470,28 +499,65 @@ def build_sample_case(folder: str | Path) -> Case:
                 readers=[Reader(id=ids("reader", REFERENCE_READER), name=REFERENCE_READER,
                                 role="reference annotation from the phantom truth", added_utc=when)])
 
-    # One finding per lesion (first occurrence of a lesion id across the scenes; cement is not a lesion).
+    # One finding per lesion followed over time: a lesion and the lesions that continue it in another scene
+    # (truth "follow_up" "same_lesion", e.g. the residual after surgery) are one finding, and every study date
+    # the lesion is seen on is one of its timepoints, the earliest being the finding's own (index) timepoint.
+    # Cement is not a lesion.
     bilsky = truth.get("bilsky") or {}
     postop = truth.get("bilsky_postop") or {}
+    follow = truth.get("follow_up") or {}
+    same = {str(k): str(v) for k, v in (follow.get("same_lesion") or {}).items()}
+    named = {str(t.get("date")): t for t in follow.get("timepoints") or []}
+    targets = {str(t) for t in follow.get("recist_targets") or []}
+    resection = _day(follow.get("resection_date"))
+
+    def track_of(lid: str) -> str:
+        passed: set[str] = set()
+        while lid in same and lid not in passed:
+            passed.add(lid)
+            lid = same[lid]
+        return lid
+
+    def info(day: date) -> TimepointInfo:
+        t = named.get(day.strftime("%Y%m%d")) or {}
+        return TimepointInfo(study_date=day, label=str(t.get("label") or ""), time_point_type=t.get("type"))
+
+    tracks: dict[str, dict[date, tuple[Mapping[str, Any], list[_Series]]]] = {}
     seen: set[str] = set()
-    findings: list[tuple[Finding, Mapping[str, Any]]] = []
-    measurements: list[Measurement] = []
     for lesion in truth.get("lesions") or []:
         lid = str(lesion["id"])
-        lesion_type = _LESION_TYPES.get(str(lesion.get("kind")))
-        if lid in seen or lesion_type is None:
+        if lid in seen or _LESION_TYPES.get(str(lesion.get("kind"))) is None:
             continue
         seen.add(lid)
-        fid = ids("finding", lid)
-        levels = sorted((str(lv) for lv in lesion.get("levels") or []), key=level_index)
-        f = Finding(id=fid, label=lid, level_from=levels[0] if levels else None,
-                    level_to=levels[-1] if levels else None, levels_auto=False, involvement=_involvement(lesion),
-                    lesion_type=lesion_type, sins=_sins(lesion, lesion_type, report),  # type: ignore[arg-type]
-                    notes=str(lesion.get("description") or ""), reader=REFERENCE_READER, created_utc=when,
-                    updated_utc=when)
-        on = [by_key[k] for k in lesion.get("series") or [] if k in by_key]
-        measurements.extend(_lesion_measurements(lesion, on, fid, ids, when))
-        findings.append((f, lesion))
+        by_date = tracks.setdefault(track_of(lid), {})
+        for key in lesion.get("series") or []:
+            day = _day(by_key[key].info.study_date) if key in by_key else None
+            if day is not None and by_date.setdefault(day, (lesion, []))[0] is lesion:
+                by_date[day][1].append(by_key[key])
+
+    findings: list[tuple[Finding, Mapping[str, Any]]] = []
+    at: dict[tuple[str, date], tuple[str | None, Mapping[str, Any], list[_Series]]] = {}
+    measurements: list[Measurement] = []
+    for track, by_date in tracks.items():
+        days = sorted(by_date)
+        fid = ids("finding", track)
+        first, first_series = by_date[days[0]]
+        lesion_type = _LESION_TYPES.get(str(first.get("kind")))
+        measurements.extend(_lesion_measurements(first, first_series, fid, ids, when))
+        at[(fid, days[0])] = (None, first, first_series)
+        timepoints = []
+        for day in days[1:]:
+            lesion, on = by_date[day]
+            tid = ids("timepoint", track, day.isoformat())
+            timepoints.append(FindingTimepoint(
+                id=tid, **info(day).model_dump(), **_lesion_state(lesion, report), reader=REFERENCE_READER,
+                created_utc=when, updated_utc=when))
+            measurements.extend(_lesion_measurements(lesion, on, fid, ids, when, tag=day.isoformat()))
+            at[(fid, day)] = (tid, lesion, on)
+        f = Finding(id=fid, label=track, lesion_type=lesion_type, **_lesion_state(first, report),  # type: ignore[arg-type]
+                    reader=REFERENCE_READER, created_utc=when, updated_utc=when, index_timepoint=info(days[0]),
+                    recist_target=track in targets, resection_date=resection, timepoints=timepoints)
+        findings.append((f, first))
 
     def graded(scene: str, level: str) -> int | None:
         """The finding graded at ``level`` in ``scene``: the lesion with epidural disease there, else a bone
@@ -519,29 +585,60 @@ def build_sample_case(folder: str | Path) -> Case:
             if s is not None:
                 k, sop = _bilsky_slice(s, bilsky.get("worst_point_lps") or s.volume.index_to_lps((0, 0, 0)))
                 assessment = assessment.model_copy(update={"series_instance_uid": s.uid, "sop_instance_uid": sop,
+                                                           "instance_number": s.volume.instance_number(k),
                                                            "slice_index": k})
                 contours = _contours(bilsky, s, k, sop, ids, when)
             updates[i] = {"bilsky": assessment, "contours": contours}
+    # The post-operative grade at every timepoint of the post-operative scene, read on that date's axial image
+    # (T2 MR before CT).
     if postop.get("grade") is not None and postop.get("level"):
-        i = graded("postop", str(postop["level"]))
-        if i is not None and i not in updates:
-            point = bilsky.get("worst_point_lps") or findings[i][1]["centre_lps"]
-            axials = [by_key[k] for k in findings[i][1].get("series") or []
-                      if k in by_key and by_key[k].orientation == "axial" and by_key[k].contains(point)]
-            assessment = BilskyAssessment(grade=str(postop["grade"]), level=str(postop["level"]),  # type: ignore[arg-type]
-                                          reader=REFERENCE_READER, assessed_utc=when)
-            if axials:
-                k, sop = _bilsky_slice(axials[0], point)
-                assessment = assessment.model_copy(update={"series_instance_uid": axials[0].uid,
-                                                           "sop_instance_uid": sop, "slice_index": k})
-            updates[i] = {"bilsky": assessment}
-    case.findings = [f.model_copy(update=updates.get(i, {})) for i, (f, _les) in enumerate(findings)]
+        level = str(postop["level"])
+        for i, (f, _first) in enumerate(findings):
+            tps = dict(updates.get(i, {}).get("timepoints_by_id", {}))
+            for (fid, _), (tid, lesion, on) in at.items():
+                if fid != f.id or lesion.get("scene") != "postop" or level not in (lesion.get("levels") or []):
+                    continue
+                if not {str(p.get("site")) for p in lesion.get("parts") or []} & _BONE_SITES:
+                    continue
+                point = bilsky.get("worst_point_lps") or lesion["centre_lps"]
+                axials = sorted((s for s in on if s.orientation == "axial" and s.contains(point)),
+                                key=lambda s: (s.info.modality != "MR", s.key))
+                assessment = BilskyAssessment(grade=str(postop["grade"]), level=level,  # type: ignore[arg-type]
+                                              reader=REFERENCE_READER, assessed_utc=when)
+                if axials:
+                    k, sop = _bilsky_slice(axials[0], point)
+                    assessment = assessment.model_copy(update={
+                        "series_instance_uid": axials[0].uid, "sop_instance_uid": sop, "slice_index": k,
+                        "instance_number": axials[0].volume.instance_number(k)})
+                if tid is None:
+                    if i not in updates:
+                        updates[i] = {"bilsky": assessment}
+                else:
+                    tps[tid] = assessment
+            if tps:
+                updates.setdefault(i, {})["timepoints_by_id"] = tps
+    built = []
+    for i, (f, _first) in enumerate(findings):
+        upd = dict(updates.get(i, {}))
+        graded_tps = upd.pop("timepoints_by_id", {})
+        if graded_tps:
+            upd["timepoints"] = [t.model_copy(update={"bilsky": graded_tps[t.id]}) if t.id in graded_tps else t
+                                 for t in f.timepoints]
+        built.append(f.model_copy(update=upd))
+    case.findings = built
     case.measurements = measurements
-    # Automatic levels where the drawn measurements agree with the truth's levels (the usual case).
+    # Automatic levels where the drawn measurements agree with the truth's levels (the usual case), at every
+    # timepoint.
     for f in list(case.findings):
         rng = finding_levels(case, f)
-        if rng is not None and (rng.start, rng.end) == (f.level_from, f.level_to):
-            case.findings = [g.model_copy(update={"levels_auto": True}) if g.id == f.id else g for g in case.findings]
+        auto = rng is not None and (rng.start, rng.end) == (f.level_from, f.level_to)
+        tps = []
+        for t in f.timepoints:
+            r = timepoint_levels(case, f, t.id)
+            tps.append(t.model_copy(update={"levels_auto": r is not None and (r.start, r.end) == (t.level_from,
+                                                                                                    t.level_to)}))
+        case.findings = [g.model_copy(update={"levels_auto": auto, "timepoints": tps}) if g.id == f.id else g
+                         for g in case.findings]
     case = Case.model_validate(case.model_dump())  # validate the whole (ids, references)
     case.audit.append(_audit(ids, when, name))
     return case

@@ -63,7 +63,7 @@ def mask_to_polygons(mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, z: float,
         if len(keep) < 3:
             continue
         area = 0.5 * abs(np.dot(x[keep], np.roll(y[keep], 1)) - np.dot(y[keep], np.roll(x[keep], 1)))
-        polys.append((area, [[round(float(x[k]), 2), round(float(y[k]), 2), round(float(z), 2)] for k in keep]))
+        polys.append((area, [[float(x[k]), float(y[k]), float(z)] for k in keep]))  # full precision
     polys.sort(key=lambda p: -p[0])
     return [p[1] for p in polys]
 
@@ -109,7 +109,7 @@ def lesion_extent(spine: SpineModel, scene: Scene, index: int, step: float = 0.3
     ext = {"lr": (xi[-1] - xi[0] + 1) * step, "ap": (yi[-1] - yi[0] + 1) * step, "cc": (zi[-1] - zi[0] + 1) * step}
     centre = [float((xs[xi[0]] + xs[xi[-1]]) / 2), float((ys[yi[0]] + ys[yi[-1]]) / 2),
               float((zs[zi[0]] + zs[zi[-1]]) / 2)]
-    return {k: round(float(v), 1) for k, v in ext.items()}, [round(c, 2) for c in centre]
+    return {k: float(v) for k, v in ext.items()}, centre  # full precision: data files are never rounded
 
 
 def compression_contours(spine: SpineModel, scene: Scene, z: float, level: str, step: float = 0.1
