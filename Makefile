@@ -52,6 +52,8 @@ typecheck: $(STAMP)
 bench: sysdeps-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_load.py
 	@if [ -f benchmarks/bench_render.py ]; then QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_render.py; fi
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/bench_window.py
+	$(BIN)/python benchmarks/bench_scan.py
 	$(BIN)/python benchmarks/bench_pacs.py
 
 samples: $(STAMP)

@@ -21,7 +21,9 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; with ``command``, only that command's options are built (some imports
+    are heavy: ``spinecase info`` need not load the export registry)."""
     parser = argparse.ArgumentParser(
         prog="spinecase",
         description="SpineCase: spine oncology imaging annotation (research software, not a diagnostic device).",
@@ -35,13 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        if command is None or command == module.NAME:
+            module.add_arguments(p)
+            p.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    command = next((w for w in words if not w.startswith("-")), None)  # options before it are the parser's own
+    parser = build_parser(command)
     # A command may take a trailing positional after its options (``pacs pull NAME --study UID DEST``), which
     # argparse cannot place once it has matched the leading positionals; such a command sets
     # ``_trailing_positional`` and gets it here. Any other leftover is an error, as with parse_args.

@@ -151,6 +151,9 @@ class LevelsFeature(QObject):
         if self.detect_job is not None:
             window.show_message("Vertebra detection is already running.", "info")
             return None
+        if volume.is_loading:
+            window.show_message("The series is still loading: detect the vertebrae once every image is in.", "info")
+            return None
         job = Job(lambda _progress, _cancel: detect_vertebrae(volume), f"Detecting vertebrae in {_describe(volume)}")
         job.finished.connect(lambda candidates: self._on_detected(volume, candidates))
         job.failed.connect(lambda msg: window.show_message(f"Vertebra detection failed: {msg}", "error"))

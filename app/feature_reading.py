@@ -353,7 +353,7 @@ class ReadingFeature(QObject):
 
     def _refill(self, key: str, layout: str) -> None:
         if self.window.current_series_key() == key and self.grid.layout_name() == layout \
-                and key in self.window.volumes():
+                and key in self.window.volumes(loading=True):
             cursor = self.mpr.cursor
             self.window.present(key)
             if cursor is not None:

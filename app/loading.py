@@ -2,10 +2,11 @@
 
 ``Job(fn, label)`` runs ``fn(progress, cancel)`` in a ``QThread``; ``progress(done, total)`` may be called
 from the worker (forwarded to the GUI thread as a queued signal) and ``cancel()`` returns True once
-the user pressed Cancel (``imaging.load_series`` then raises ``LoadCancelled``). The job emits exactly one of
-``finished(result)``, ``failed(message)`` or ``cancelled()`` -- on the GUI thread. Errors become plain
-messages: ``LoadError`` carries its own (file and reason); anything unexpected is logged with its traceback
-and reported as one line, never shown as a traceback.
+the user pressed Cancel (``imaging.load_series`` then raises ``LoadCancelled``). ``job.publish(obj)``, called
+from the worker, hands a partial result to the GUI thread (``partial(obj)``; the progressive first image).
+The job emits exactly one of ``finished(result)``, ``failed(message)`` or ``cancelled()`` -- on the GUI
+thread. Errors become plain messages: ``LoadError`` carries its own (file and reason); anything unexpected
+is logged with its traceback and reported as one line, never shown as a traceback.
 
 ``JobRunner`` keeps the running jobs alive and lets the window cancel or wait for them.
 """
@@ -31,6 +32,7 @@ class _Worker(QObject):
     """Runs the job's function on the worker thread; reports through queued signals only."""
 
     progressed = Signal(int, int)
+    published = Signal(object)  # a partial result (Job.publish)
     ended = Signal(str, object)  # state, result or message
 
     def __init__(self, fn: Callable[[ProgressFn, CancelFn], Any], label: str, cancel: threading.Event) -> None:
@@ -67,6 +69,7 @@ class Job(QObject):
     are always emitted on the GUI thread. The function runs on a worker thread (``_Worker``)."""
 
     progress = Signal(int, int)
+    partial = Signal(object)  # a partial result the function published (job.publish), before finished
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -90,9 +93,15 @@ class Job(QObject):
     def is_cancel_requested(self) -> bool:
         return self._cancel.is_set()
 
+    def publish(self, obj: object) -> None:
+        """Hand a partial result to the GUI thread (``partial(obj)``); call it from the job's function."""
+        if self.worker is not None:
+            self.worker.published.emit(obj)
+
     def make_worker(self) -> _Worker:
         w = _Worker(self.fn, self.label, self._cancel)
         w.progressed.connect(self._on_progress)  # bound slots of a GUI-thread object: queued
+        w.published.connect(self._on_published)
         w.ended.connect(self._on_ended)
         self.worker = w
         return w
@@ -101,6 +110,11 @@ class Job(QObject):
     def _on_progress(self, done: int, total: int) -> None:
         if self.state == "running":
             self.progress.emit(done, total)
+
+    @Slot(object)
+    def _on_published(self, obj: object) -> None:
+        if self.state == "running" and not self._cancel.is_set():
+            self.partial.emit(obj)
 
     @Slot(str, object)
     def _on_ended(self, state: str, payload: object) -> None:

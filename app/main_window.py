@@ -28,7 +28,9 @@ Hooks for feature modules (installed from app/features.py, each in its own file)
     signals: volumeLoaded(Volume), seriesShown(Volume), activeViewChanged(SliceView), layoutChanged(str)
 
 Loading runs in worker threads (app/loading.py): scan -> pick a series -> load with a progress bar and a
-Cancel button in the status bar. Loaded volumes are kept (up to ``CACHE_BYTES``) so switching series is
+Cancel button in the status bar. The series is shown as soon as the slices near the cursor are in (the
+progressive first image: ``load_series``' ``on_first``); the rest arrive while the reader looks, and
+``volumeLoaded`` follows when every image is in. Loaded volumes are kept (up to ``CACHE_BYTES``) so switching series is
 instant. Window/level is shared by all views of one series (widgets/window_level.py).
 """
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -60,9 +63,10 @@ from app.about import show_about, show_shortcuts
 from app.loading import Job, JobRunner
 from app.settings import Settings
 from imaging import LoadCancelled, LoadError, scan_series
+from imaging.dicom import decode_pool
 from imaging.dicom.load import load_series
 from imaging.dicom.series import ScanResult, SeriesInfo
-from imaging.display import acquired_orientation, series_thumbnail, volume_thumbnail
+from imaging.display import acquired_orientation, series_thumbnail, volume_thumbnail, window_presets
 from imaging.volume import Volume
 from widgets.case_controller import CaseController
 from widgets.key_router import ViewKeyRouter
@@ -78,6 +82,7 @@ _log = logging.getLogger(__name__)
 
 CASE_SUFFIX = ".spinecase.json"
 CACHE_BYTES = 2 * 1024**3  # loaded volumes kept in memory
+PROGRESS_INTERVAL_S = 0.04  # progress bar (and views of a series still loading) refresh at most this often
 # files expected beside images (reports, notes): not worth a "skipped files" message
 NOT_IMAGES = {".json", ".txt", ".md", ".csv", ".xml", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".log"}
 LAYOUT_LABELS = {"1x1": "1\u00d71", "1x2": "1\u00d72", "1x3": "1\u00d73", "2x2": "2\u00d72", "spine": "Spine"}
@@ -124,6 +129,9 @@ class MainWindow(QMainWindow):
         self._path_handlers: list[tuple[Callable[[str], bool], Callable[[str], None]]] = [
             (lambda p: p.lower().endswith(CASE_SUFFIX), self._case_file_not_supported)]
         self._load_job: Job | None = None
+        self._progressive_job: Job | None = None  # the load whose first image is shown while the rest arrives
+        self._progress_shown_at = 0.0  # monotonic time of the last progress-bar update (throttled)
+        self._pending_thumbnails: list[SeriesInfo] = []
         self._panel_docks: list[QDockWidget] = []
         self.last_error: str | None = None
         # Feature hooks: extra window-title parts (after "SpineCase"; may hold Qt's "[*]" modified marker)
@@ -478,9 +486,10 @@ class MainWindow(QMainWindow):
             return self._active_view.volume()
         return self._volumes.get(self._current_key) if self._current_key else None
 
-    def volumes(self) -> dict[str, Volume]:
-        """Loaded volumes by series key."""
-        return dict(self._volumes)
+    def volumes(self, loading: bool = False) -> dict[str, Volume]:
+        """Loaded volumes by series key. A series shown while its images still arrive (progressive first
+        image) is listed once every image is in, or with ``loading`` (to arrange views, never to read voxels)."""
+        return {k: v for k, v in self._volumes.items() if loading or not v.is_loading}
 
     def current_series_key(self) -> str | None:
         return self._current_key
@@ -779,6 +788,7 @@ class MainWindow(QMainWindow):
             dicom = [p for p in dicom if p not in missing]
             if not dicom:
                 return
+        decode_pool.prestart()  # compressed series decode in worker processes: start them during the scan
         target = dicom if len(dicom) > 1 else dicom[0]
         name = Path(dicom[0]).name + (f" (+{len(dicom) - 1})" if len(dicom) > 1 else "")
         job = Job(lambda progress, _cancel: scan_series(target, progress=progress), f"Scanning {name}")
@@ -815,8 +825,11 @@ class MainWindow(QMainWindow):
         if pick is None:
             self.show_message(f"No series matches {wanted!r}; showing the default series.", "warning")
             pick = self.pick_series(list(result), None)
+        # Thumbnails wait until the chosen series shows: they would compete with its first image.
+        self._pending_thumbnails = [i for i in result if i.key not in self._volumes and i.key != pick.key]
         self.load_series_key(pick.key)
-        self._start_thumbnails([i for i in result if i.key not in self._volumes])
+        if self._load_job is None:
+            self._start_pending_thumbnails()
 
     @staticmethod
     def pick_series(series: list[SeriesInfo], wanted: str | None) -> SeriesInfo | None:
@@ -836,6 +849,10 @@ class MainWindow(QMainWindow):
             return max(cts, key=lambda i: i.image_count)
         return max(series, key=lambda i: i.image_count)
 
+    def _start_pending_thumbnails(self) -> None:
+        infos, self._pending_thumbnails = self._pending_thumbnails, []
+        self._start_thumbnails(infos)
+
     def _start_thumbnails(self, infos: list[SeriesInfo]) -> None:
         if not infos:
             return
@@ -853,15 +870,50 @@ class MainWindow(QMainWindow):
         if info is None:
             self.show_message(f"Unknown series {key}", "error")
             return
-        if self._load_job is not None:
-            self._load_job.cancel()
+        for running in (self._load_job, self._progressive_job):
+            if running is not None:
+                running.cancel()
         label = f"Loading {info.modality} {info.description or info.series_uid}".strip()
-        job = Job(lambda progress, cancel: load_series(info, progress=progress, cancel=cancel), label)
+        shown: list[Volume] = []  # the volume once its first image is shown
+
+        def focus() -> int | None:
+            # Called on the loading thread: the slice under the shared cursor is decoded first.
+            cursor = self.grid.mpr.cursor
+            if not shown or cursor is None:
+                return None
+            return int(round(float(shown[0].lps_to_index(cursor)[2])))
+
+        job = Job(lambda progress, cancel: load_series(info, progress=progress, cancel=cancel, focus=focus,
+                                                       on_first=job.publish), label)
+        job.partial.connect(lambda vol: (shown.append(vol), self._on_first_image(job, key, vol, view)))
         job.finished.connect(lambda vol: self._on_loaded(key, vol, view))
         job.failed.connect(lambda msg: self.show_message(f"Could not load the series: {msg}", "error"))
         job.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled", 4000))
+        job.done.connect(lambda: self._drop_unfinished(job, key, shown))
         self._load_job = job
         self._start_job(job)
+
+    def _on_first_image(self, job: Job, key: str, volume: Volume, view: SliceView | None) -> None:
+        """The slices near the cursor are in: show the series while the rest of it loads. (Loads the layout
+        starts for its other views meanwhile run beside it: they do not cancel it.)"""
+        self._progressive_job = job
+        self._volumes[key] = volume
+        self.show_series(key, view)
+        self._start_pending_thumbnails()
+
+    def _drop_unfinished(self, job: Job, key: str, shown: list[Volume]) -> None:
+        """A load that showed its first image and then failed or was cancelled: its volume goes (a series
+        is never left half loaded; selecting it again loads it again)."""
+        if job is self._progressive_job:
+            self._progressive_job = None
+        if not shown or not shown[0].is_loading:
+            return
+        if self._volumes.get(key) is shown[0]:
+            del self._volumes[key]
+        for v in self.grid.views:
+            if v.volume() is shown[0]:
+                v.set_volume(None)
+        self._start_pending_thumbnails()
 
     def show_in_view(self, key: str, view: SliceView) -> None:
         """Show series ``key`` in one view (its acquired plane); loads it first when needed."""
@@ -883,7 +935,7 @@ class MainWindow(QMainWindow):
         if not infos:
             on_ready()
             return None
-        if self._load_job is not None:
+        if self._load_job is not None and self._load_job is not self._progressive_job:
             self._load_job.cancel()
 
         sizes = [max(info.image_count, 1) for _k, info in infos]
@@ -941,8 +993,18 @@ class MainWindow(QMainWindow):
                               "warning", "\n".join(volume.warnings), scope=f"series:{key}")
 
     def _on_loaded(self, key: str, volume: Volume, view: SliceView | None) -> None:
+        shown_already = self._volumes.get(key) is volume  # its first image is on screen (progressive)
         self._store_volume(key, volume)
-        self.show_series(key, view)
+        if shown_already:
+            wl = self._window_levels.get(key)
+            if wl is not None:
+                wl.presets = window_presets(volume)  # automatic windows over every image, not the first few
+            for v in self.grid.views:
+                if v.volume() is volume:
+                    v.update()
+        else:
+            self.show_series(key, view)
+        self._start_pending_thumbnails()
         self._evict(keep=key)  # after showing, so the volume it replaced on screen can go
         self.volumeLoaded.emit(volume)
 
@@ -969,6 +1031,13 @@ class MainWindow(QMainWindow):
         self.jobs.start(job)
 
     def _on_progress(self, job: Job, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._progress_shown_at < PROGRESS_INTERVAL_S:
+            return  # a frame every millisecond: the bar and the views refresh at most 25 times a second
+        self._progress_shown_at = now
+        for v in self.grid.views:
+            if v.volume() is not None and v.volume().is_loading:
+                v.update()  # slices arriving in a series already shown
         if total > 0:
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(done)

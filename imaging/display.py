@@ -122,10 +122,11 @@ def window_presets(volume: Volume) -> list[WindowPreset]:
     """
     if volume.is_ct:
         return list(CT_PRESETS)
-    presets = [percentile_window(volume.array)]
+    pixels = loaded_pixels(volume)
+    presets = [percentile_window(pixels)]
     for p in volume.metadata.window_presets:
         presets.append(file_window(volume, p))
-    presets.append(full_range_window(volume.array))
+    presets.append(full_range_window(pixels))
     return presets[:5]
 
 
@@ -136,7 +137,17 @@ def default_window(volume: Volume) -> WindowPreset:
         return file_window(volume, volume.metadata.window_presets[0])
     if volume.is_ct:
         return CT_PRESETS[0]
-    return percentile_window(volume.array)
+    return percentile_window(loaded_pixels(volume))
+
+
+def loaded_pixels(volume: Volume) -> np.ndarray:
+    """The voxels that hold pixels: all of them, or while a load is still filling the volume (progressive
+    display) the slices loaded so far -- so automatic windows never count the blank slices."""
+    loaded = volume.loaded_slices
+    if loaded is not None and loaded.any():
+        out: np.ndarray = volume.array[loaded]
+        return out
+    return volume.array
 
 
 def default_invert(volume: Volume) -> bool:

@@ -86,6 +86,11 @@ class Volume:
     # Exact LPS position (mm) of each slice's first voxel, in slice order; the affine's third column is
     # their mean step. Kept so uneven stacks can be reported and measured exactly.
     slice_positions: np.ndarray | None = None
+    # Progressive display (`imaging.dicom.load.load_series`'s ``on_first``): while a load still fills the
+    # array, which slices hold their pixels (None once every slice does); and a count of changes to the
+    # pixels, which frame caches key on.
+    loaded_slices: np.ndarray | None = field(default=None, repr=False, compare=False)
+    pixel_generation: int = field(default=0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.affine = np.asarray(self.affine, dtype=np.float64)
@@ -137,6 +142,12 @@ class Volume:
         n = np.cross(self.row_direction, self.column_direction)
         out: np.ndarray = n / np.linalg.norm(n)
         return out
+
+    @property
+    def is_loading(self) -> bool:
+        """True while a progressive load still fills the array: what reads voxels (ROI statistics,
+        detection, exports of pixels) must wait until it is False."""
+        return self.loaded_slices is not None
 
     @property
     def is_ct(self) -> bool:

@@ -118,7 +118,7 @@ def test_cancel_stops_a_load_and_ui_stays_responsive(window, qtbot, ct_folder, m
 
     progress_seen, stopped = [], threading.Event()
 
-    def slow_load(info, progress=None, cancel=None):
+    def slow_load(info, progress=None, cancel=None, **_progressive):
         total = 400
         for i in range(total):
             if cancel is not None and cancel():
@@ -157,7 +157,7 @@ def test_cancel_stops_a_load_and_ui_stays_responsive(window, qtbot, ct_folder, m
 def test_load_failure_and_warnings_are_messages_not_tracebacks(window, qtbot, ct_folder, monkeypatch):
     import app.main_window as mw
 
-    monkeypatch.setattr(mw, "load_series", lambda info, progress=None, cancel=None: (_ for _ in ()).throw(
+    monkeypatch.setattr(mw, "load_series", lambda info, progress=None, cancel=None, **_: (_ for _ in ()).throw(
         LoadError("pixel data truncated", "/data/IM0003.dcm")))
     window.open_paths([ct_folder])
     qtbot.waitUntil(lambda: any(lvl == "error" for lvl, _ in window.message_bar.messages()), timeout=10_000)
@@ -167,8 +167,8 @@ def test_load_failure_and_warnings_are_messages_not_tracebacks(window, qtbot, ct
     window.message_bar.clear()
     real = __import__("imaging.dicom.load", fromlist=["load_series"]).load_series
 
-    def with_warning(info, progress=None, cancel=None):
-        vol = real(info, progress=progress, cancel=cancel)
+    def with_warning(info, progress=None, cancel=None, **progressive):
+        vol = real(info, progress=progress, cancel=cancel, **progressive)
         vol.warnings.append("Slice spacing is uneven (2.5 to 5.0 mm).")
         return vol
 
@@ -186,7 +186,7 @@ def test_load_failure_and_warnings_are_messages_not_tracebacks(window, qtbot, ct
 def test_unexpected_exception_is_one_line(window, qtbot, ct_folder, monkeypatch):
     import app.main_window as mw
 
-    def boom(info, progress=None, cancel=None):
+    def boom(info, progress=None, cancel=None, **_progressive):
         raise RuntimeError("decoder exploded")
 
     monkeypatch.setattr(mw, "load_series", boom)

@@ -84,6 +84,8 @@ from widgets.tools import Tool, ViewEvent
 
 _log = logging.getLogger(__name__)
 READ_ONLY_MESSAGE = "This case is open read-only: measurements cannot be added or changed."
+# Voxel statistics need every image of the series: none are computed from a series still loading.
+LOADING_MESSAGE = "The series is still loading: wait until every image is in to place or change a {kind}."
 
 
 @dataclass
@@ -202,6 +204,8 @@ class MeasurementTool(Tool):
             return "Open a series before measuring."
         if self.session.controller.read_only:
             return READ_ONLY_MESSAGE
+        if self.spec.voxel_stats != "none" and e.view.volume().is_loading:
+            return LOADING_MESSAGE.format(kind=self.spec.name)
         return self.spec.orientation_refusal(e.view.orientation())
 
     def _same_plane(self, e: ViewEvent) -> bool:
@@ -739,6 +743,9 @@ class MeasurementEditor(QObject):
         view.activated.emit(view)
         self.controller.select(hit.measurement_id)
         m = self.controller.case.measurement(hit.measurement_id)
+        if kind_spec(m.kind).voxel_stats != "none" and view.volume().is_loading:
+            self.session.notify(LOADING_MESSAGE.format(kind=kind_name(m.kind)), "warning")
+            return True
         start = project_to_plane(view.widget_to_lps(pos), m.points[0], m.plane.normal)
         self._drag = _Drag(view, m, hit.handle, hit.part, start, QPointF(pos))
         self.update_views()

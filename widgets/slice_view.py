@@ -469,8 +469,11 @@ class SliceView(QWidget):
         if self._volume is None or self._spec is None or self._wl is None:
             return None
         wl = self._wl
-        key = (self._k, wl.generation, id(wl))
+        # pixel_generation: a volume still loading gains slices (and may widen to float32) after it is shown
+        key = (self._k, wl.generation, id(wl), self._volume.pixel_generation)
         if key != self._frame_key or self._qimage is None:
+            if self._windower.dtype != self._volume.array.dtype:
+                self._windower = Windower(self._volume.array.dtype)
             self._windower.set_window(wl.center, wl.width, wl.invert)
             plane = self._spec.extract(self._volume.array, self._k)
             self._frame = self._windower.apply_rgb32(plane)

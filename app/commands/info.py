@@ -1,5 +1,7 @@
 """`spinecase info PATH [--json]`: the series found (modality, description, size, spacing, warnings) and
-the files skipped, with reasons. Loads each series to report its warnings unless ``--headers-only``."""
+the files skipped, with reasons. Reads headers only: size, spacing and geometry warnings come from the
+headers the scan read (`imaging.dicom.load.describe_series`); ``--decode`` also decodes every image, to
+report the ones that cannot be read."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+import numpy as np
 
 NAME = "info"
 HELP = "list the DICOM series under a folder or file, with size, spacing, warnings and skipped files"
@@ -16,11 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folder, file(s) or DICOMDIR")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--headers-only", action="store_true",
-                        help="do not load pixel data (faster; load warnings are not reported)")
+                        help="list the series only (no size, spacing or geometry warnings)")
+    parser.add_argument("--decode", action="store_true",
+                        help="also decode every image, to report the unreadable ones (slower)")
 
 
 def run(args: argparse.Namespace) -> int:
     from imaging import LoadError, load_series, scan_series
+    from imaging.dicom.load import describe_series, missing_slices_warning
     from imaging.protocols import classify_all
 
     try:
@@ -54,12 +61,22 @@ def run(args: argparse.Namespace) -> int:
             "role": kind.role,
             "classification": kind.as_json(),
         }
-        if not args.headers_only:
+        if args.decode:
             try:
                 vol = load_series(info)
                 entry["size"] = list(reversed(vol.shape))  # columns, rows, slices
                 entry["spacing_mm" if vol.pixel_spacing_known else "spacing_px"] = [round(v, 6) for v in vol.spacing]
                 entry["warnings"] = vol.warnings
+            except LoadError as exc:
+                entry["error"] = str(exc)
+        elif not args.headers_only:
+            try:
+                layout = describe_series(info)  # no pixel is read
+                spacing = np.linalg.norm(layout.affine[:3, :3], axis=0)
+                entry["size"] = list(reversed(layout.shape))  # columns, rows, slices
+                entry["spacing_mm" if layout.spacing_known else "spacing_px"] = [round(float(v), 6) for v in spacing]
+                missing = missing_slices_warning(layout)
+                entry["warnings"] = layout.warnings + ([missing] if missing else [])
             except LoadError as exc:
                 entry["error"] = str(exc)
         series.append(entry)

@@ -43,6 +43,10 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.paths:
+        from imaging.dicom import decode_pool
+
+        decode_pool.prestart()  # decoder processes start while the window is built (compressed series)
     from app.application import create_application
 
     screenshot: Path | None = args.screenshot

@@ -279,6 +279,10 @@ def escc_group_of(grade: str | None, grade_1c_as: str = "high") -> str:
     return str(escc_group(grade, grade_1c_as))
 
 
+class VolumeLoading(ValueError):
+    """Voxel values were asked of a volume that a progressive load is still filling (`Volume.is_loading`)."""
+
+
 def compute_stats(m: Measurement, volume: Volume) -> RoiStatsCache | None:
     """The voxel statistics of an ROI (or the probed voxel's value) from the series' voxels, to store in
     ``Measurement.stats`` (with the time computed). None for kinds without statistics (the kind's spec says:
@@ -287,11 +291,13 @@ def compute_stats(m: Measurement, volume: Volume) -> RoiStatsCache | None:
     The ROI's plane is cut from ``volume`` with :func:`imaging.display.plane_spec` (its axial, sagittal or
     coronal plane nearest the ROI's centre — the plane it was drawn on) and the mask follows
     :func:`imaging.measure.roi_mask` (pixel centres inside the outline). Raises ValueError for an ROI on an
-    oblique plane (not reconstructed here).
+    oblique plane (not reconstructed here), `VolumeLoading` while the volume is still loading.
     """
     from imaging.display import plane_spec
 
     kind = kind_spec(m.kind)
+    if kind.voxel_stats != "none" and volume.is_loading:
+        raise VolumeLoading("the series is still loading: its voxel values are not all read yet")
     if kind.voxel_stats == "point":
         value = measure.probe(volume, m.points[0])
         return RoiStatsCache(mean=value, sd=0.0 if value is not None else None, min=value, max=value,

@@ -13,9 +13,11 @@ whole number of slice steps is filled with a blank slice so that every voxel sta
 
 from __future__ import annotations
 
+import bisect
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pydicom
@@ -27,26 +29,34 @@ from imaging.volume import Volume, VolumeMetadata, WindowPreset
 
 ProgressCallback = Callable[[int, int], None]
 CancelCallback = Callable[[], bool]
+FocusCallback = Callable[[], "int | None"]  # the slice index the reader looks at (None: not known yet)
+FirstCallback = Callable[[Volume], None]
 
 # Relative tolerance for calling a stack evenly spaced (1%, like dcm2niix's default slice tolerance).
 _SPACING_TOLERANCE = 0.01
 
 
 def load_series(info: SeriesInfo, progress: ProgressCallback | None = None,
-                cancel: CancelCallback | None = None) -> Volume:
+                cancel: CancelCallback | None = None, *, focus: FocusCallback | None = None,
+                on_first: FirstCallback | None = None) -> Volume:
     """Load a scanned series into a `Volume`.
 
     ``progress(done, total)`` is called as frames are read; ``cancel()`` is polled between frames and,
     when it returns True, the load stops with `LoadCancelled`. Bad input raises `LoadError` naming the
     file and the reason; nothing else escapes for bad input.
-    """
-    frames = list(info.frames) or _frames_from_files(info)
-    if not frames:
-        raise LoadError(f"series {info.series_uid} has no images")
-    warnings: list[str] = []
 
-    geometry = _Geometry.from_frames(frames, info, warnings)
-    ordered, slot_of = geometry.order(frames, warnings)
+    Compressed frames are decoded in worker processes, one per core (`imaging.dicom.decode_pool`), the
+    slices nearest ``focus()`` (a slice index, polled as the load goes; default the middle slice) first.
+    Progressive display: ``on_first(volume)`` is called (on the loading thread) as soon as the slices
+    around the focus hold their pixels, with the `Volume` that the rest of the load keeps filling:
+    ``volume.loaded_slices`` marks the slices loaded so far (None once all are) and
+    ``volume.pixel_generation`` counts changes to the pixels (frame caches key on it); slices not loaded
+    yet hold the lowest value of the array's type (black in any window). ``volume.array`` may still be
+    replaced by a float32 copy when a later frame holds a value outside int16.
+    """
+    layout = describe_series(info)
+    geometry, ordered, slot_of = layout.geometry, layout.ordered, layout.slot_of
+    warnings = layout.warnings
     n_slots = geometry.n_slots
     rows, cols = info.rows, info.columns
 
@@ -57,52 +67,84 @@ def load_series(info: SeriesInfo, progress: ProgressCallback | None = None,
     bits_stored = int(header.get("BitsStored", bits) or bits)
     out_dtype = _output_dtype(ordered, raw_dtype, bits_stored, signed)
 
-    fill = 0
     array = np.empty((n_slots, rows, cols), dtype=out_dtype)
+    volume = Volume(array=array, affine=geometry.affine, modality=info.modality,
+                    metadata=_metadata(info, geometry, ordered, slot_of, n_slots), warnings=warnings,
+                    pixel_spacing_known=geometry.spacing_known, orientation_known=geometry.orientation_known,
+                    slice_positions=geometry.slot_positions)
     # Fast path: 16-bit stored values whose rescaled range surely fits int16 are read straight into the
     # output slice and shifted in place (no intermediate copy).
-    direct = (out_dtype == np.int16 and raw_dtype.itemsize == 2 and _fits_int16(ordered, bits_stored, signed))
+    direct = out_dtype == np.int16 and raw_dtype.itemsize == 2 and _fits_int16(ordered, bits_stored, signed)
     filled = np.zeros(n_slots, dtype=bool)
+    settled = np.zeros(n_slots, dtype=bool)  # filled, or no frame left to try (missing or unreadable)
+    settled[layout.missing] = True
     native = info.transfer_syntax_uid in NATIVE_LITTLE_ENDIAN
     raw = np.empty((rows, cols), dtype=raw_dtype)
     total = len(ordered)
-    decoded_cache: dict[Path, np.ndarray] = {}
     bad_frames: list[LoadError] = []
+    first = _FirstImage(on_first, volume, filled, settled, focus) if on_first is not None else None
 
-    for done, fr in enumerate(ordered):
-        if cancel is not None and cancel():
-            raise LoadCancelled("loading cancelled", info.files[0] if info.files else None)
-        k = slot_of[id(fr)]
-        pixels = None
-        for candidate in [fr, *geometry.alternates.get(id(fr), [])]:
-            try:
-                if native and candidate.pixel_offset is not None and direct:
-                    _read_native(candidate, array[k].view(raw_dtype), rows * cols * 2)
-                    if candidate.rescale_intercept:
-                        array[k] += np.int16(candidate.rescale_intercept)
-                    fr, pixels = candidate, None
-                    filled[k] = True
-                    break
-                if native and candidate.pixel_offset is not None:
-                    _read_native(candidate, raw, rows * cols * raw_dtype.itemsize)
-                    pixels = raw
-                else:
-                    pixels = _decode_frame(candidate, rows, cols, decoded_cache)
-                fr = candidate
-                break
-            except LoadError as exc:
-                bad_frames.append(exc)
-        if pixels is None:
-            if progress is not None and filled[k]:
-                progress(done + 1, total)
-            continue  # read directly, or unreadable (reported below; the slot is filled blank)
-        if not _rescale_into(array[k], pixels, fr.rescale_slope, fr.rescale_intercept):
-            # A value outside int16 after all: widen what is loaded so far and redo this frame.
-            array = array.astype(np.float32)
-            _rescale_into(array[k], pixels, fr.rescale_slope, fr.rescale_intercept)
-        filled[k] = True
+    def place(k: int, fr: FrameRef, pixels: np.ndarray | None) -> None:
+        """Slot ``k`` holds ``pixels`` (None: read straight into it)."""
+        if pixels is not None and not _rescale_into(volume.array[k], pixels, fr.rescale_slope,
+                                                    fr.rescale_intercept):
+            # A value outside int16 after all: widen what is loaded so far and redo this frame. (A view
+            # already showing the volume notices the new array: its pixel generation changes.)
+            volume.array = volume.array.astype(np.float32)
+            _rescale_into(volume.array[k], pixels, fr.rescale_slope, fr.rescale_intercept)
+        filled[k] = settled[k] = True
+        volume.pixel_generation += 1
         if progress is not None:
-            progress(done + 1, total)
+            progress(volume.pixel_generation, total)
+        if first is not None:
+            first.check()
+
+    def failed(k: int, exc: LoadError) -> None:
+        bad_frames.append(exc)
+        if not candidates[k]:
+            settled[k] = True
+            if first is not None:
+                first.check()
+
+    def read_here(k: int, fr: FrameRef, cache: dict[Path, np.ndarray]) -> np.ndarray | None:
+        """The frame's pixels, read or decoded in this thread (None: read straight into slot ``k``)."""
+        if native and fr.pixel_offset is not None and direct:
+            _read_native(fr, volume.array[k].view(raw_dtype), rows * cols * 2)
+            if fr.rescale_intercept:
+                volume.array[k] += np.int16(fr.rescale_intercept)
+            return None
+        if native and fr.pixel_offset is not None:
+            _read_native(fr, raw, rows * cols * raw_dtype.itemsize)
+            return raw
+        return _decode_frame(fr, rows, cols, cache)
+
+    # Each slot's candidates: its frame, then frames repeating its position (tried if it cannot be read).
+    candidates = {slot_of[id(fr)]: [fr, *geometry.alternates.get(id(fr), [])] for fr in ordered}
+    cache: dict[Path, np.ndarray] = {}
+    while True:
+        todo = sorted((k, c[0]) for k, c in candidates.items() if c and not filled[k])
+        if not todo:
+            break
+        pooled = [(k, fr) for k, fr in todo if _worth_a_worker(fr, native)]
+        here = [(k, fr) for k, fr in todo if not _worth_a_worker(fr, native)]
+        if len(pooled) < _MIN_POOLED:
+            here, pooled = todo, []
+        for k, fr in here:
+            if cancel is not None and cancel():
+                raise LoadCancelled("loading cancelled", info.files[0] if info.files else None)
+            candidates[k].pop(0)
+            try:
+                pixels = read_here(k, fr, cache)
+            except LoadError as exc:
+                failed(k, exc)
+                continue
+            place(k, fr, pixels)
+        for k, fr, result in _decode_in_workers(pooled, rows, cols, cancel, focus, n_slots, info):
+            candidates[k].pop(0)
+            if isinstance(result, LoadError):
+                failed(k, result)
+            else:
+                place(k, fr, result)
 
     if not filled.any():
         raise bad_frames[0] if bad_frames else LoadError(f"series {info.series_uid} has no readable images")
@@ -111,24 +153,149 @@ def load_series(info: SeriesInfo, progress: ProgressCallback | None = None,
     if len(bad_frames) > 5:
         warnings.append(f"... and {len(bad_frames) - 5} more unreadable images")
     if not filled.all():
-        fill = _background_value(array[filled], info.modality)
-        array[~filled] = fill
-        missing = np.flatnonzero(~filled)
-        warnings.append(f"{len(missing)} missing slice(s) (at slice index {_ranges(missing)}): "
-                        f"filled with blank slices ({fill:g}) so distances across the gap stay true")
+        fill = _background_value(volume.array[filled], info.modality)
+        volume.array[~filled] = fill
+        warnings.append(_missing_text(np.flatnonzero(~filled), fill))
+    volume.loaded_slices = None
+    volume.pixel_generation += 1
+    if first is not None:
+        first.check(final=True)
+    return volume
 
+
+class SeriesLayout(NamedTuple):
+    """Where every frame of a series goes, from its headers alone (no pixel is read)."""
+
+    shape: tuple[int, int, int]  # (slices, rows, columns) of the volume, missing slices included
+    affine: np.ndarray  # (column, row, slice, 1) -> LPS mm, as `Volume.affine`
+    spacing_known: bool
+    warnings: list[str]  # geometry and header warnings (`load_series` adds those about the pixels)
+    missing: np.ndarray  # slice indices no frame fills (blank slices keep distances true)
+    geometry: _Geometry
+    ordered: list[FrameRef]  # one frame per slot, in slice order
+    slot_of: dict[int, int]  # id(frame) -> slice index
+
+
+def describe_series(info: SeriesInfo) -> SeriesLayout:
+    """The volume a series loads into -- shape, geometry, missing slices and warnings -- from the headers the
+    scan read, without reading any pixel (`spinecase info`). Raises `LoadError` for an unusable geometry."""
+    frames = list(info.frames) or _frames_from_files(info)
+    if not frames:
+        raise LoadError(f"series {info.series_uid} has no images")
+    warnings: list[str] = []
+    geometry = _Geometry.from_frames(frames, info, warnings)
+    ordered, slot_of = geometry.order(frames, warnings)
     if info.header.get("_warning"):
         warnings.append(str(info.header["_warning"]))
     projection = info.modality.upper() in {"CR", "DX", "RF", "XA", "MG"}
     if "PixelSpacing" not in info.header and geometry.spacing_known and projection:
         warnings.append("pixel size from ImagerPixelSpacing (at the detector): lengths are not corrected for "
                         "geometric magnification")
-    meta = _metadata(info, geometry, ordered, slot_of, n_slots)
     if not geometry.spacing_known:
         warnings.append("no pixel spacing in the files: lengths are in pixels, not mm")
-    return Volume(array=array, affine=geometry.affine, modality=info.modality, metadata=meta,
-                  warnings=warnings, pixel_spacing_known=geometry.spacing_known,
-                  orientation_known=geometry.orientation_known, slice_positions=geometry.slot_positions)
+    used = np.zeros(geometry.n_slots, dtype=bool)
+    used[list(slot_of.values())] = True
+    return SeriesLayout((geometry.n_slots, info.rows, info.columns), geometry.affine, geometry.spacing_known,
+                        warnings, np.flatnonzero(~used), geometry, ordered, slot_of)
+
+
+def _missing_text(missing: np.ndarray, fill: float | None = None) -> str:
+    blank = "blank slices" if fill is None else f"blank slices ({fill:g})"
+    return (f"{len(missing)} missing slice(s) (at slice index {_ranges(missing)}): filled with {blank} so "
+            "distances across the gap stay true")
+
+
+def missing_slices_warning(layout: SeriesLayout) -> str | None:
+    """The warning `load_series` gives for the layout's missing slices (None when there are none)."""
+    return _missing_text(layout.missing) if len(layout.missing) else None
+
+
+# -- progressive display and parallel decoding ----------------------------------------------------------
+
+# Fewer compressed frames than this decode in the loading thread (starting workers costs more).
+_MIN_POOLED = 4
+# The first image is shown once the slices within this many of the focus slice hold their pixels.
+_FIRST_IMAGE_REACH = 2
+
+
+def _worth_a_worker(fr: FrameRef, native: bool) -> bool:
+    """Frames decoded in a worker process: compressed single-frame files. (A multi-frame file decodes as a
+    whole in the loading thread: its frames share one compressed stream per file read.)"""
+    return not (native and fr.pixel_offset is not None) and fr.frame is None
+
+
+class _FirstImage:
+    """Calls ``on_first(volume)`` once the slices around the focus are loaded (see `load_series`)."""
+
+    def __init__(self, on_first: FirstCallback, volume: Volume, filled: np.ndarray, settled: np.ndarray,
+                 focus: FocusCallback | None) -> None:
+        self.on_first = on_first
+        self.volume = volume
+        self.filled = filled
+        self.settled = settled
+        n = len(filled)
+        k = focus() if focus is not None else None
+        k = n // 2 if k is None else min(max(int(k), 0), n - 1)
+        self.near = slice(max(0, k - _FIRST_IMAGE_REACH), min(n, k + _FIRST_IMAGE_REACH + 1))
+        self.sent = False
+
+    def check(self, final: bool = False) -> None:
+        if self.sent or not (final or self.settled[self.near].all()):
+            return
+        self.sent = True
+        if not final:
+            array = self.volume.array
+            array[~self.filled] = np.iinfo(array.dtype).min if array.dtype.kind in "iu" else -1e9
+            self.volume.loaded_slices = self.filled
+        self.on_first(self.volume)
+
+
+def _decode_in_workers(todo: list[tuple[int, FrameRef]], rows: int, cols: int, cancel: CancelCallback | None,
+                       focus: FocusCallback | None, n_slots: int,
+                       info: SeriesInfo) -> Iterator[tuple[int, FrameRef, np.ndarray | LoadError]]:
+    """Decode ``(slot, frame)`` pairs in worker processes, nearest the focus slice first; yields
+    ``(slot, frame, pixels or LoadError)`` as frames arrive. Falls back to this thread when no worker
+    process can start."""
+    if not todo:
+        return
+    from imaging.dicom import decode_pool
+
+    slots = [k for k, _ in todo]  # ascending
+    remaining = list(range(len(todo)))  # indices into todo not sent yet, in slot order
+
+    def nearest_to_focus(_pending: set[int]) -> int:
+        k = focus() if focus is not None else None
+        k = n_slots // 2 if k is None else int(k)
+        at = bisect.bisect_left(remaining, k, key=lambda i: slots[i])
+        if at == len(remaining) or (at > 0 and k - slots[remaining[at - 1]] <= slots[remaining[at]] - k):
+            at -= 1
+        return remaining.pop(at)
+
+    frames = [fr for _, fr in todo]
+    try:
+        for i, result in decode_pool.run_in_workers(_decode_for_worker, frames, (rows, cols),
+                                                    next_index=nearest_to_focus, cancel=cancel,
+                                                    path_of=lambda fr: fr.path):
+            yield todo[i][0], todo[i][1], result
+    except LoadCancelled:
+        raise LoadCancelled("loading cancelled", info.files[0] if info.files else None) from None
+    except OSError:
+        # No worker process could start (a locked-down system): decode here, in slot order. (Frames that
+        # were in flight are not lost: the caller tries every slot not filled again.)
+        cache: dict[Path, np.ndarray] = {}
+        for i in remaining:
+            if cancel is not None and cancel():
+                raise LoadCancelled("loading cancelled", info.files[0] if info.files else None) from None
+            k, fr = todo[i]
+            try:
+                yield k, fr, _decode_frame(fr, rows, cols, cache)
+            except LoadError as exc:
+                yield k, fr, exc
+
+
+def _decode_for_worker(fr: FrameRef, rows: int, cols: int) -> np.ndarray:
+    """`_decode_frame` in a worker process (`decode_pool`): one single-frame file, no cache."""
+    return _decode_frame(fr, rows, cols, {})
 
 
 # -- geometry -------------------------------------------------------------------------------------------
